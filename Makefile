@@ -1,0 +1,96 @@
+# khyve: bhyve's monitor on Linux KVM.
+#
+#   make            build build/khyve
+#   make check      build and run every test; ends with "N passed, N failed"
+#   make demo       boot a Linux guest to a shell (see README.md)
+#   make fuzz       build the libFuzzer targets (clang)
+#   make bench      run the benchmarks (QUICK=1 for a short run)
+
+CC	?= cc
+FUZZCC	?= clang
+BUILD	?= build
+
+WARNINGS = -Wall -Wextra -Werror -Wno-unused-parameter \
+	-Wmissing-prototypes -Wstrict-prototypes -Wshadow -Wformat=2 \
+	-Wpointer-arith -Wundef -Wvla -Wwrite-strings -Wold-style-definition \
+	-Wmissing-declarations -Wnested-externs -Wimplicit-fallthrough
+CFLAGS	?= -O2 -g
+CFLAGS	+= -std=c11 -D_GNU_SOURCE -pthread $(WARNINGS) -Isrc -MMD -MP
+LDFLAGS	+= -pthread
+LDLIBS	+= -lz -llzma -llz4 -lzstd -lbz2 -llzo2
+
+SRCS	:= $(sort $(shell find src -name '*.c'))
+LIBSRCS	:= $(filter-out src/main.c,$(SRCS))
+LIBOBJS	:= $(LIBSRCS:%.c=$(BUILD)/%.o)
+
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+UNIT_SUPPORT := $(filter-out $(UNIT_SRCS),$(wildcard tests/unit/*.c))
+UNIT_SUPPORT_OBJS := $(UNIT_SUPPORT:%.c=$(BUILD)/%.o)
+
+FUZZ_SRCS := $(sort $(wildcard fuzz/fuzz_*.c))
+FUZZ_BINS := $(FUZZ_SRCS:fuzz/%.c=$(BUILD)/fuzz/%)
+
+all: $(BUILD)/khyve
+
+$(BUILD)/khyve: $(BUILD)/src/main.o $(BUILD)/libkhyve.a
+	$(CC) $(LDFLAGS) -o $@ $(BUILD)/src/main.o \
+	    -Wl,--whole-archive $(BUILD)/libkhyve.a -Wl,--no-whole-archive $(LDLIBS)
+
+$(BUILD)/libkhyve.a: $(LIBOBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+# Unit tests link the objects they use from the library (a test that
+# needs a device's linker-set entry names the device's ops table), plus
+# the fakes in tests/unit/.
+$(BUILD)/tests/%: tests/unit/%.c $(UNIT_SUPPORT_OBJS) $(BUILD)/libkhyve.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(UNIT_SUPPORT_OBJS) \
+	    $(BUILD)/libkhyve.a $(LDLIBS)
+
+$(BUILD)/tests/unit/%.o: tests/unit/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/unit -c -o $@ $<
+
+unit: $(UNIT_BINS)
+
+# libFuzzer targets: the library is rebuilt with clang and sanitizers.
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread -g -O1 -Isrc \
+	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+FUZZ_OBJS := $(LIBSRCS:%.c=$(BUILD)/fuzzobj/%.o)
+$(BUILD)/fuzzobj/%.o: %.c
+	@mkdir -p $(@D)
+	$(FUZZCC) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
+$(BUILD)/libkhyve-fuzz.a: $(FUZZ_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+$(BUILD)/fuzz/%: fuzz/%.c $(BUILD)/libkhyve-fuzz.a $(BUILD)/fuzzobj/tests/unit/fake.o
+	@mkdir -p $(@D)
+	$(FUZZCC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Itests/unit -o $@ $< \
+	    $(BUILD)/fuzzobj/tests/unit/fake.o $(BUILD)/libkhyve-fuzz.a $(LDLIBS)
+fuzz: $(FUZZ_BINS)
+
+GUEST_MK = tests/guest/guest.mk
+-include $(GUEST_MK)
+
+check: all unit fuzz guests
+	@tests/run-all.sh $(BUILD)
+
+bench: all guests
+	@bench/run.sh $(BUILD) $(if $(QUICK),quick,full)
+
+demo: all
+	@tests/linux/demo.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD)
+
+.PHONY: all unit fuzz check bench demo clean guests
+.DELETE_ON_ERROR:
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

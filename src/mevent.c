@@ -1,0 +1,300 @@
+/*
+ * mevent.c: the event loop (bhyve's mevent.c, on epoll).
+ *
+ * Timers are timerfds and signals are signalfds, so every event is an fd
+ * in one epoll set.  An event is freed only by the dispatching thread,
+ * after the batch of epoll results that may still point at it has been
+ * processed, so deleting an event from inside any callback is safe.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+#include "log.h"
+#include "mevent.h"
+
+struct mevent {
+	int		me_fd;		/* fd polled (timerfd/signalfd for those) */
+	int		me_arg_fd;	/* what the callback gets as fd */
+	enum ev_type	me_type;
+	mevent_cb_t	me_cb;
+	void		*me_arg;
+	bool		me_enabled;
+	bool		me_deleted;	/* freed after the current batch */
+	bool		me_close;	/* close me_fd when freed */
+	struct mevent	*me_next;	/* on the deferred-free list */
+};
+
+static int		mev_epfd = -1;
+static int		mev_wakefd = -1;	/* eventfd for mevent_stop */
+static pthread_mutex_t	mev_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct mevent	*mev_dead;		/* deleted, not yet freed */
+static volatile int	mev_stop_code;
+static volatile bool	mev_stopped;
+
+int
+mevent_init(void)
+{
+	struct epoll_event ev;
+
+	if (mev_epfd >= 0)
+		return (0);
+	mev_epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (mev_epfd < 0)
+		return (-errno);
+	mev_wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (mev_wakefd < 0)
+		return (-errno);
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.ptr = NULL;
+	if (epoll_ctl(mev_epfd, EPOLL_CTL_ADD, mev_wakefd, &ev) < 0)
+		return (-errno);
+	return (0);
+}
+
+static uint32_t
+mevent_events(const struct mevent *mev)
+{
+	return (mev->me_type == EVF_WRITE ? EPOLLOUT : EPOLLIN);
+}
+
+static struct mevent *
+mevent_add_state(int fd, enum ev_type type, mevent_cb_t cb, void *arg,
+    bool enabled)
+{
+	struct mevent *mev;
+	struct epoll_event ev;
+	struct itimerspec its;
+	sigset_t set;
+	int pfd;
+
+	if (cb == NULL || mevent_init() != 0) {
+		errno = EINVAL;
+		return (NULL);
+	}
+	pfd = fd;
+	switch (type) {
+	case EVF_READ:
+	case EVF_WRITE:
+		if (fd < 0) {
+			errno = EBADF;
+			return (NULL);
+		}
+		break;
+	case EVF_TIMER:
+		if (fd <= 0) {
+			errno = EINVAL;
+			return (NULL);
+		}
+		pfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+		if (pfd < 0)
+			return (NULL);
+		memset(&its, 0, sizeof(its));
+		its.it_interval.tv_sec = fd / 1000;
+		its.it_interval.tv_nsec = (long)(fd % 1000) * 1000000L;
+		its.it_value = its.it_interval;
+		if (timerfd_settime(pfd, 0, &its, NULL) < 0) {
+			close(pfd);
+			return (NULL);
+		}
+		break;
+	case EVF_SIGNAL:
+		sigemptyset(&set);
+		if (sigaddset(&set, fd) < 0)
+			return (NULL);
+		/* Blocked here; threads created later inherit the mask. */
+		pthread_sigmask(SIG_BLOCK, &set, NULL);
+		pfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+		if (pfd < 0)
+			return (NULL);
+		break;
+	default:
+		errno = EINVAL;
+		return (NULL);
+	}
+
+	mev = calloc(1, sizeof(*mev));
+	if (mev == NULL)
+		goto fail;
+	mev->me_fd = pfd;
+	mev->me_arg_fd = fd;
+	mev->me_type = type;
+	mev->me_cb = cb;
+	mev->me_arg = arg;
+	mev->me_enabled = enabled;
+	mev->me_close = (type == EVF_TIMER || type == EVF_SIGNAL);
+
+	memset(&ev, 0, sizeof(ev));
+	ev.events = enabled ? mevent_events(mev) : 0;
+	ev.data.ptr = mev;
+	if (epoll_ctl(mev_epfd, EPOLL_CTL_ADD, pfd, &ev) < 0)
+		goto fail;
+	return (mev);
+fail:
+	free(mev);
+	if (pfd != fd)
+		close(pfd);
+	return (NULL);
+}
+
+struct mevent *
+mevent_add(int fd, enum ev_type type, mevent_cb_t cb, void *arg)
+{
+	return (mevent_add_state(fd, type, cb, arg, true));
+}
+
+struct mevent *
+mevent_add_disabled(int fd, enum ev_type type, mevent_cb_t cb, void *arg)
+{
+	return (mevent_add_state(fd, type, cb, arg, false));
+}
+
+static int
+mevent_update(struct mevent *mev, bool enable)
+{
+	struct epoll_event ev;
+	int error = 0;
+
+	pthread_mutex_lock(&mev_lock);
+	if (mev->me_deleted) {
+		error = -ENOENT;
+	} else if (mev->me_enabled != enable) {
+		memset(&ev, 0, sizeof(ev));
+		ev.events = enable ? mevent_events(mev) : 0;
+		ev.data.ptr = mev;
+		if (epoll_ctl(mev_epfd, EPOLL_CTL_MOD, mev->me_fd, &ev) < 0)
+			error = -errno;
+		else
+			mev->me_enabled = enable;
+	}
+	pthread_mutex_unlock(&mev_lock);
+	return (error);
+}
+
+int
+mevent_enable(struct mevent *mev)
+{
+	return (mevent_update(mev, true));
+}
+
+int
+mevent_disable(struct mevent *mev)
+{
+	return (mevent_update(mev, false));
+}
+
+static int
+mevent_delete_common(struct mevent *mev, bool closefd)
+{
+	pthread_mutex_lock(&mev_lock);
+	if (mev->me_deleted) {
+		pthread_mutex_unlock(&mev_lock);
+		return (-ENOENT);
+	}
+	(void)epoll_ctl(mev_epfd, EPOLL_CTL_DEL, mev->me_fd, NULL);
+	mev->me_deleted = true;
+	if (closefd)
+		mev->me_close = true;
+	mev->me_next = mev_dead;
+	mev_dead = mev;
+	pthread_mutex_unlock(&mev_lock);
+	return (0);
+}
+
+int
+mevent_delete(struct mevent *mev)
+{
+	return (mevent_delete_common(mev, false));
+}
+
+int
+mevent_delete_close(struct mevent *mev)
+{
+	return (mevent_delete_common(mev, true));
+}
+
+/* Free what was deleted; called between batches on the dispatch thread. */
+static void
+mevent_reap(void)
+{
+	struct mevent *mev, *next;
+
+	pthread_mutex_lock(&mev_lock);
+	mev = mev_dead;
+	mev_dead = NULL;
+	pthread_mutex_unlock(&mev_lock);
+	for (; mev != NULL; mev = next) {
+		next = mev->me_next;
+		if (mev->me_close)
+			close(mev->me_fd);
+		free(mev);
+	}
+}
+
+/* Consume what made a timer or signal fd readable. */
+static void
+mevent_drain(struct mevent *mev)
+{
+	struct signalfd_siginfo si;
+	uint64_t ticks;
+
+	if (mev->me_type == EVF_TIMER)
+		(void)read(mev->me_fd, &ticks, sizeof(ticks));
+	else if (mev->me_type == EVF_SIGNAL)
+		while (read(mev->me_fd, &si, sizeof(si)) == sizeof(si))
+			;
+}
+
+int
+mevent_dispatch(void)
+{
+	struct epoll_event evs[32];
+	struct mevent *mev;
+	uint64_t v;
+	int i, n;
+
+	if (mevent_init() != 0)
+		fatal(KHYVE_EXIT_ERROR, "mevent: epoll");
+	while (!mev_stopped) {
+		n = epoll_wait(mev_epfd, evs, nitems(evs), -1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			fatal(KHYVE_EXIT_ERROR, "mevent: epoll_wait");
+		}
+		for (i = 0; i < n; i++) {
+			mev = evs[i].data.ptr;
+			if (mev == NULL) {
+				(void)read(mev_wakefd, &v, sizeof(v));
+				continue;
+			}
+			/* Deleted by an earlier callback of this batch. */
+			if (mev->me_deleted || !mev->me_enabled)
+				continue;
+			mevent_drain(mev);
+			mev->me_cb(mev->me_arg_fd, mev->me_type, mev->me_arg);
+		}
+		mevent_reap();
+	}
+	mev_stopped = false;
+	return (mev_stop_code);
+}
+
+void
+mevent_stop(int code)
+{
+	uint64_t one = 1;
+
+	mev_stop_code = code;
+	mev_stopped = true;
+	if (mev_wakefd >= 0)
+		(void)write(mev_wakefd, &one, sizeof(one));
+}

@@ -1,0 +1,43 @@
+/*
+ * fake.h: a fake machine for device unit tests and fuzz targets.
+ *
+ * fake_vm_init() gives a devctx backed by in-memory guest RAM (malloc'd,
+ * at guest-physical 0), a real iobus, and callbacks that record interrupt
+ * levels, MSIs and suspend requests instead of touching KVM.
+ */
+#ifndef FAKE_H
+#define FAKE_H
+
+#include <stdint.h>
+#include "devctx.h"
+
+#define FAKE_NGSI	64
+#define FAKE_NMSI	64
+
+struct fake_vm {
+	struct devctx	dc;
+	struct gmem	mem;
+	struct iobus	bus;
+	uint8_t		*ram;
+	uint64_t	ramsize;
+	int		irq_level[FAKE_NGSI];	/* current level per GSI */
+	unsigned	irq_rises[FAKE_NGSI];	/* 0 -> 1 transitions */
+	uint64_t	msi_addr[FAKE_NMSI];
+	uint32_t	msi_data[FAKE_NMSI];
+	unsigned	nmsi;
+	enum vm_suspend_how suspended;		/* first request, or NONE */
+	unsigned	nsuspend;		/* requests seen */
+};
+
+/* Set up fv with ramsize bytes of zeroed RAM at gpa 0.  Exits on ENOMEM. */
+void	fake_vm_init(struct fake_vm *fv, uint64_t ramsize, int ncpus);
+void	fake_vm_fini(struct fake_vm *fv);
+
+/* Shorthands for a port/MMIO access through the bus. */
+uint64_t fake_in(struct fake_vm *fv, uint16_t port, unsigned size);
+void	fake_out(struct fake_vm *fv, uint16_t port, unsigned size, uint64_t val);
+uint64_t fake_mmio_read(struct fake_vm *fv, uint64_t gpa, unsigned size);
+void	fake_mmio_write(struct fake_vm *fv, uint64_t gpa, unsigned size,
+	    uint64_t val);
+
+#endif /* FAKE_H */
