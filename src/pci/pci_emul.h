@@ -53,6 +53,8 @@ struct pci_devemu {
 		    uint64_t off, int size);
 };
 #define PCI_EMUL_SET(x)		DATA_SET(pci_devemu_set, x)
+/* The set itself: walk it with SET_FOREACH(pdpp, pci_devemu_set). */
+SET_DECLARE(pci_devemu_set, const struct pci_devemu);
 
 enum pcibar_type {
 	PCIBAR_NONE,
@@ -98,6 +100,19 @@ int	pci_parse_slot(const char *opt) __must_check;
  * already printed).
  */
 int	pci_init(const struct devctx *dc) __must_check;
+
+/*
+ * Mechanism #1 handlers: the 4-byte address latch at 0xcf8 (only dword
+ * accesses latch it; the machine routes the byte at 0xcf9 to the reset
+ * control register) and the data window 0xcfc-0xcff.
+ */
+int	pci_cfgaddr_io(void *arg, enum io_dir dir, uint64_t off, unsigned size,
+	    uint64_t *val);
+int	pci_cfgdata_io(void *arg, enum io_dir dir, uint64_t off, unsigned size,
+	    uint64_t *val);
+
+/* Find the device at bus/slot/func, or NULL. */
+struct pci_devinst *pci_find_dev(int bus, int slot, int func);
 
 /* Config-space helpers for device models. */
 void	pci_set_cfgdata8(struct pci_devinst *pi, int off, uint8_t val);

@@ -1,0 +1,79 @@
+/*
+ * machine.h: the platform layer.  It builds the VM from the config tree
+ * (memory, vCPUs, chips, PCI, guest tables, boot image), owns the wiring
+ * of ports, addresses and interrupt lines, and decides the VM's fate.
+ */
+#ifndef MACHINE_H
+#define MACHINE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "devctx.h"
+#include "iobus.h"
+#include "khyve.h"
+#include "vmm.h"
+
+struct vcpu_info {
+	struct machine	*vi_m;
+	struct vcpu	*vi_vcpu;
+	int		vi_id;
+	pthread_t	vi_thread;
+	bool		vi_started;
+	uint64_t	vi_nexits;	/* exits seen (atomic) */
+	uint64_t	vi_seen;	/* vi_nexits at the last halt tick */
+	int		vi_probe;	/* halt probe requested (atomic) */
+	int		vi_halted;	/* halted with IF=0 at the last probe */
+};
+
+/* Counters shown with -o stats=true at exit (atomic updates). */
+struct machine_stats {
+	uint64_t	pio;		/* port exits */
+	uint64_t	mmio;		/* MMIO exits */
+	uint64_t	msr;		/* MSR exits */
+	uint64_t	intr;		/* exits for signals / kicks */
+	uint64_t	unclaimed;	/* accesses no device claimed */
+};
+
+struct machine {
+	const char	*m_name;
+	struct vmctx	*m_ctx;
+	struct iobus	m_bus;
+	struct devctx	m_dc;
+	int		m_ncpus;
+	struct vcpu_info *m_vcpus;
+	bool		m_strictio;	/* x86.strictio */
+	bool		m_strictmsr;	/* x86.strictmsr */
+	bool		m_verbosemsr;	/* x86.verbosemsr */
+	int		m_fate;		/* enum vm_suspend_how (atomic) */
+	int		m_fatefd;	/* eventfd: fate decided */
+	struct machine_stats m_stats;
+	struct acpipm_softc *m_pm;	/* for the power button */
+};
+
+/* The machine (one per process). */
+extern struct machine machine;
+
+/*
+ * Build everything from the config tree.  Exits with EX_USAGE for bad
+ * configuration and 4 for set-up failures, after one message.
+ */
+void	machine_build(void);
+/* Start the vCPU threads and the event-loop handlers. */
+void	machine_start(void);
+/*
+ * Decide the VM's fate (first caller wins), kick every vCPU out of the
+ * guest and wake the event loop, which joins them and exits.
+ */
+void	machine_suspend(enum vm_suspend_how how);
+/* Exit status for a fate. */
+int	machine_exit_status(enum vm_suspend_how how);
+
+/* vcpu.c */
+int	vcpus_start(struct machine *m) __must_check;
+void	vcpus_kick_all(struct machine *m);
+void	vcpus_join(struct machine *m);
+/* Event-loop tick: probe idle vCPUs for "halted with interrupts off". */
+void	vcpus_halt_tick(struct machine *m);
+
+#endif /* MACHINE_H */

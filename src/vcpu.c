@@ -1,0 +1,481 @@
+/*
+ * vcpu.c: one thread per vCPU and the exit loop (bhyve's vm_loop and
+ * vmexit_handlers[]).
+ *
+ * Each exit is dispatched through a table indexed by KVM's exit reason;
+ * a handler returns VM_SUSPEND_NONE to continue or the VM's fate.  A vCPU
+ * is kicked out of KVM_RUN with immediate_exit plus a signal, either
+ * because the fate was decided or to probe whether it is halted with
+ * interrupts disabled (the in-kernel irqchip keeps HLT inside KVM).
+ */
+#include <errno.h>
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "config.h"
+#include "log.h"
+#include "machine.h"
+
+#define SIG_VCPU_KICK	SIGUSR1
+
+typedef enum vm_suspend_how (*vmexit_handler_t)(struct vcpu_info *,
+    struct kvm_run *);
+
+#define STAT_INC(m, field)	\
+	__atomic_add_fetch(&(m)->m_stats.field, 1, __ATOMIC_RELAXED)
+
+static void
+le_store(uint8_t *p, uint64_t v, unsigned size)
+{
+	unsigned i;
+
+	for (i = 0; i < size; i++)
+		p[i] = v >> (8 * i);
+}
+
+static uint64_t
+le_load(const uint8_t *p, unsigned size)
+{
+	uint64_t v = 0;
+	unsigned i;
+
+	for (i = size; i > 0; i--)
+		v = v << 8 | p[i - 1];
+	return (v);
+}
+
+/*
+ * An access no device claimed: all-ones / dropped, or fatal with -e
+ * (bhyve's strictio).
+ */
+static enum vm_suspend_how
+unclaimed(struct vcpu_info *vi, enum io_space space, enum io_dir dir,
+    uint64_t addr, unsigned size)
+{
+	struct machine *m = vi->vi_m;
+
+	STAT_INC(m, unclaimed);
+	if (m->m_strictio) {
+		log_warnx("vcpu %d: unhandled %s %s 0x%llx (size %u)",
+		    vi->vi_id, dir == IO_READ ? "read from" : "write to",
+		    space == IO_PIO ? "port" : "address",
+		    (unsigned long long)addr, size);
+		return (VM_SUSPEND_ERROR);
+	}
+	if (log_verbose() >= 2)
+		log_warnx_rl("vcpu %d: unclaimed %s %s 0x%llx", vi->vi_id,
+		    dir == IO_READ ? "read" : "write",
+		    space == IO_PIO ? "port" : "address",
+		    (unsigned long long)addr);
+	return (VM_SUSPEND_NONE);
+}
+
+/*
+ * KVM_EXIT_IO: count items of size bytes, packed at data_offset (string
+ * and REP I/O are already split by KVM).
+ */
+static enum vm_suspend_how
+vmexit_inout(struct vcpu_info *vi, struct kvm_run *run)
+{
+	struct machine *m = vi->vi_m;
+	unsigned size = run->io.size, i;
+	enum io_dir dir;
+	uint8_t *data;
+	uint64_t val;
+	int error;
+
+	STAT_INC(m, pio);
+	dir = run->io.direction == KVM_EXIT_IO_OUT ? IO_WRITE : IO_READ;
+	if (size != 1 && size != 2 && size != 4)
+		return (unclaimed(vi, IO_PIO, dir, run->io.port, size));
+	data = (uint8_t *)run + run->io.data_offset;
+	for (i = 0; i < run->io.count; i++, data += size) {
+		val = dir == IO_WRITE ? le_load(data, size) : 0;
+		error = io_dispatch(&m->m_bus, IO_PIO, dir, run->io.port, size,
+		    &val);
+		if (dir == IO_READ)
+			le_store(data, val, size);
+		if (error != 0 && unclaimed(vi, IO_PIO, dir, run->io.port,
+		    size) != VM_SUSPEND_NONE)
+			return (VM_SUSPEND_ERROR);
+	}
+	return (VM_SUSPEND_NONE);
+}
+
+/* KVM_EXIT_MMIO: 1-8 bytes; odd sizes are split into bytes. */
+static enum vm_suspend_how
+vmexit_mmio(struct vcpu_info *vi, struct kvm_run *run)
+{
+	struct machine *m = vi->vi_m;
+	uint64_t gpa = run->mmio.phys_addr, val;
+	unsigned len = run->mmio.len, i, step;
+	enum io_dir dir;
+	int error;
+
+	STAT_INC(m, mmio);
+	dir = run->mmio.is_write ? IO_WRITE : IO_READ;
+	if (len == 0 || len > 8)
+		return (unclaimed(vi, IO_MMIO, dir, gpa, len));
+	step = (len == 1 || len == 2 || len == 4 || len == 8) ? len : 1;
+	for (i = 0; i < len; i += step) {
+		val = dir == IO_WRITE ? le_load(run->mmio.data + i, step) : 0;
+		error = io_dispatch(&m->m_bus, IO_MMIO, dir, gpa + i, step,
+		    &val);
+		if (dir == IO_READ)
+			le_store(run->mmio.data + i, val, step);
+		if (error != 0 && unclaimed(vi, IO_MMIO, dir, gpa + i,
+		    step) != VM_SUSPEND_NONE)
+			return (VM_SUSPEND_ERROR);
+	}
+	return (VM_SUSPEND_NONE);
+}
+
+/*
+ * MSRs KVM does not handle (KVM_MSR_EXIT_REASON_UNKNOWN).  The few that
+ * bhyve's xmsr.c answers on every host are answered here; anything else
+ * raises #GP (x86.strictmsr, the default) or reads 0 / is ignored.
+ */
+static bool
+msr_emulate(uint32_t msr, bool write, uint64_t *val)
+{
+	switch (msr) {
+	case 0x79:		/* IA32_BIOS_UPDT_TRIG */
+		return (write);
+	case 0x8b:		/* IA32_BIOS_SIGN_ID */
+		if (!write)
+			*val = 0;
+		return (true);
+	default:
+		return (false);
+	}
+}
+
+static enum vm_suspend_how
+vmexit_msr(struct vcpu_info *vi, struct kvm_run *run)
+{
+	struct machine *m = vi->vi_m;
+	bool write = run->exit_reason == KVM_EXIT_X86_WRMSR;
+	uint64_t val = run->msr.data;
+
+	STAT_INC(m, msr);
+	run->msr.error = 0;
+	if (msr_emulate(run->msr.index, write, &val)) {
+		if (!write)
+			run->msr.data = val;
+		return (VM_SUSPEND_NONE);
+	}
+	if (m->m_strictmsr || m->m_verbosemsr)
+		log_warnx_rl("vcpu %d: %s of unknown MSR 0x%x%s", vi->vi_id,
+		    write ? "wrmsr" : "rdmsr", run->msr.index,
+		    m->m_strictmsr ? ": #GP" : "");
+	if (m->m_strictmsr)
+		run->msr.error = 1;
+	else if (!write)
+		run->msr.data = 0;
+	return (VM_SUSPEND_NONE);
+}
+
+static enum vm_suspend_how
+vmexit_shutdown(struct vcpu_info *vi, struct kvm_run *run)
+{
+	log_info("vcpu %d: triple fault", vi->vi_id);
+	return (VM_SUSPEND_TRIPLEFAULT);
+}
+
+static enum vm_suspend_how
+vmexit_system_event(struct vcpu_info *vi, struct kvm_run *run)
+{
+	switch (run->system_event.type) {
+	case KVM_SYSTEM_EVENT_SHUTDOWN:
+		return (VM_SUSPEND_POWEROFF);
+	case KVM_SYSTEM_EVENT_RESET:
+		return (VM_SUSPEND_RESET);
+	default:
+		log_warnx("vcpu %d: system event %u", vi->vi_id,
+		    run->system_event.type);
+		return (VM_SUSPEND_ERROR);
+	}
+}
+
+static enum vm_suspend_how
+vmexit_continue(struct vcpu_info *vi, struct kvm_run *run)
+{
+	return (VM_SUSPEND_NONE);
+}
+
+static enum vm_suspend_how
+vmexit_internal_error(struct vcpu_info *vi, struct kvm_run *run)
+{
+	unsigned i;
+
+	log_warnx("vcpu %d: KVM internal error, suberror %u", vi->vi_id,
+	    run->internal.suberror);
+	for (i = 0; i < run->internal.ndata && i < 16; i++)
+		log_warnx("  data[%u] = 0x%llx", i,
+		    (unsigned long long)run->internal.data[i]);
+	vm_dump_vcpu(vi->vi_vcpu, stderr);
+	return (VM_SUSPEND_ERROR);
+}
+
+static enum vm_suspend_how
+vmexit_fail_entry(struct vcpu_info *vi, struct kvm_run *run)
+{
+	log_warnx("vcpu %d: VM entry failed, reason 0x%llx", vi->vi_id,
+	    (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+	vm_dump_vcpu(vi->vi_vcpu, stderr);
+	return (VM_SUSPEND_ERROR);
+}
+
+static const vmexit_handler_t vmexit_handlers[] = {
+	[KVM_EXIT_IO] = vmexit_inout,
+	[KVM_EXIT_MMIO] = vmexit_mmio,
+	[KVM_EXIT_X86_RDMSR] = vmexit_msr,
+	[KVM_EXIT_X86_WRMSR] = vmexit_msr,
+	[KVM_EXIT_SHUTDOWN] = vmexit_shutdown,
+	[KVM_EXIT_SYSTEM_EVENT] = vmexit_system_event,
+	[KVM_EXIT_INTR] = vmexit_continue,
+	[KVM_EXIT_IRQ_WINDOW_OPEN] = vmexit_continue,
+	[KVM_EXIT_INTERNAL_ERROR] = vmexit_internal_error,
+	[KVM_EXIT_FAIL_ENTRY] = vmexit_fail_entry,
+};
+
+/* True when every vCPU is halted with interrupts off or never started. */
+static bool
+all_halted(struct machine *m)
+{
+	int i;
+
+	for (i = 0; i < m->m_ncpus; i++)
+		if (!__atomic_load_n(&m->m_vcpus[i].vi_halted, __ATOMIC_SEQ_CST))
+			return (false);
+	return (true);
+}
+
+/*
+ * Kicked out of the guest to see whether this vCPU is halted with
+ * interrupts disabled (bhyve's VM_SUSPEND_HALT).  A vCPU still waiting
+ * for INIT/SIPI counts as halted: it cannot run by itself.
+ */
+static void
+vcpu_probe_halt(struct vcpu_info *vi)
+{
+	uint64_t rflags;
+	uint32_t mp;
+	int halted = 0;
+
+	if (vm_get_mp_state(vi->vi_vcpu, &mp) != 0)
+		return;
+	switch (mp) {
+	case KVM_MP_STATE_HALTED:
+		if (vm_get_register(vi->vi_vcpu, VM_REG_GUEST_RFLAGS,
+		    &rflags) == 0 && (rflags & (1u << 9)) == 0)
+			halted = 1;
+		break;
+	case KVM_MP_STATE_UNINITIALIZED:
+	case KVM_MP_STATE_INIT_RECEIVED:
+		halted = 1;
+		break;
+	default:
+		break;
+	}
+	__atomic_store_n(&vi->vi_halted, halted, __ATOMIC_SEQ_CST);
+	if (halted && all_halted(vi->vi_m))
+		machine_suspend(VM_SUSPEND_HALT);
+}
+
+static void
+vm_loop(struct vcpu_info *vi)
+{
+	struct machine *m = vi->vi_m;
+	struct kvm_run *run = vcpu_run_area(vi->vi_vcpu);
+	enum vm_suspend_how how;
+	uint32_t reason;
+	int error;
+
+	while (__atomic_load_n(&m->m_fate, __ATOMIC_ACQUIRE) == VM_SUSPEND_NONE) {
+		error = vm_run(vi->vi_vcpu);
+		if (error == -EINTR || error == -EAGAIN) {
+			vcpu_set_immediate_exit(vi->vi_vcpu, false);
+			STAT_INC(m, intr);
+			if (__atomic_exchange_n(&vi->vi_probe, 0, __ATOMIC_SEQ_CST))
+				vcpu_probe_halt(vi);
+			continue;
+		}
+		if (error != 0) {
+			errno = -error;
+			log_warn("vcpu %d: KVM_RUN", vi->vi_id);
+			machine_suspend(VM_SUSPEND_ERROR);
+			break;
+		}
+		__atomic_add_fetch(&vi->vi_nexits, 1, __ATOMIC_RELAXED);
+		__atomic_store_n(&vi->vi_halted, 0, __ATOMIC_RELAXED);
+		reason = run->exit_reason;
+		if (reason >= nitems(vmexit_handlers) ||
+		    vmexit_handlers[reason] == NULL) {
+			log_warnx("vcpu %d: unexpected exit reason %u", vi->vi_id,
+			    reason);
+			vm_dump_vcpu(vi->vi_vcpu, stderr);
+			machine_suspend(VM_SUSPEND_ERROR);
+			break;
+		}
+		how = vmexit_handlers[reason](vi, run);
+		if (how != VM_SUSPEND_NONE) {
+			machine_suspend(how);
+			break;
+		}
+	}
+}
+
+/* Parse a vcpu.N.cpuset list ("0-3,5") into set.  Returns 0 or -EINVAL. */
+static int
+parse_cpuset(const char *s, cpu_set_t *set)
+{
+	unsigned long a, b;
+	char *end;
+
+	CPU_ZERO(set);
+	while (*s != '\0') {
+		a = strtoul(s, &end, 10);
+		if (end == s)
+			return (-EINVAL);
+		b = a;
+		if (*end == '-') {
+			s = end + 1;
+			b = strtoul(s, &end, 10);
+			if (end == s || b < a)
+				return (-EINVAL);
+		}
+		if (b >= CPU_SETSIZE)
+			return (-EINVAL);
+		for (; a <= b; a++)
+			CPU_SET(a, set);
+		if (*end == ',')
+			end++;
+		else if (*end != '\0')
+			return (-EINVAL);
+		s = end;
+	}
+	return (0);
+}
+
+static void *
+vcpu_thread(void *arg)
+{
+	struct vcpu_info *vi = arg;
+	char name[16];
+
+	snprintf(name, sizeof(name), "vcpu %d", vi->vi_id);
+	pthread_setname_np(pthread_self(), name);
+	vm_loop(vi);
+	return (NULL);
+}
+
+static void
+kick_handler(int sig)
+{
+	(void)sig;
+}
+
+int
+vcpus_start(struct machine *m)
+{
+	struct sigaction sa;
+	pthread_attr_t attr;
+	sigset_t set, old;
+	cpu_set_t cpus;
+	char key[32];
+	const char *val;
+	int i, error;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = kick_handler;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIG_VCPU_KICK, &sa, NULL) < 0)
+		return (-errno);
+	/* vCPU threads take the kick signal and nothing else. */
+	sigfillset(&set);
+	sigdelset(&set, SIG_VCPU_KICK);
+	sigdelset(&set, SIGSEGV);
+	sigdelset(&set, SIGBUS);
+	sigdelset(&set, SIGFPE);
+	sigdelset(&set, SIGILL);
+	pthread_sigmask(SIG_SETMASK, &set, &old);
+
+	for (i = 0; i < m->m_ncpus; i++) {
+		struct vcpu_info *vi = &m->m_vcpus[i];
+
+		pthread_attr_init(&attr);
+		snprintf(key, sizeof(key), "vcpu.%d.cpuset", i);
+		val = config_get(NULL, key);
+		if (val != NULL) {
+			if (parse_cpuset(val, &cpus) != 0) {
+				log_warnx("config: %s: bad CPU list '%s'", key, val);
+				pthread_sigmask(SIG_SETMASK, &old, NULL);
+				return (-EINVAL);
+			}
+			pthread_attr_setaffinity_np(&attr, sizeof(cpus), &cpus);
+		}
+		error = pthread_create(&vi->vi_thread, &attr, vcpu_thread, vi);
+		pthread_attr_destroy(&attr);
+		if (error != 0) {
+			pthread_sigmask(SIG_SETMASK, &old, NULL);
+			return (-error);
+		}
+		vi->vi_started = true;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return (0);
+}
+
+static void
+vcpu_kick(struct vcpu_info *vi)
+{
+	vcpu_set_immediate_exit(vi->vi_vcpu, true);
+	if (vi->vi_started)
+		pthread_kill(vi->vi_thread, SIG_VCPU_KICK);
+}
+
+void
+vcpus_kick_all(struct machine *m)
+{
+	int i;
+
+	for (i = 0; i < m->m_ncpus; i++)
+		vcpu_kick(&m->m_vcpus[i]);
+}
+
+void
+vcpus_join(struct machine *m)
+{
+	int i;
+
+	for (i = 0; i < m->m_ncpus; i++) {
+		if (m->m_vcpus[i].vi_started) {
+			pthread_join(m->m_vcpus[i].vi_thread, NULL);
+			m->m_vcpus[i].vi_started = false;
+		}
+	}
+}
+
+void
+vcpus_halt_tick(struct machine *m)
+{
+	struct vcpu_info *vi;
+	uint64_t n;
+	int i;
+
+	for (i = 0; i < m->m_ncpus; i++) {
+		vi = &m->m_vcpus[i];
+		n = __atomic_load_n(&vi->vi_nexits, __ATOMIC_RELAXED);
+		if (n == vi->vi_seen) {
+			/* No exit since the last tick: is it halted? */
+			__atomic_store_n(&vi->vi_probe, 1, __ATOMIC_SEQ_CST);
+			vcpu_kick(vi);
+		}
+		vi->vi_seen = n;
+	}
+}

@@ -1,0 +1,566 @@
+/*
+ * vmm.c: libvmmapi on KVM (Documentation/virt/kvm/api.rst).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include "arch/x86/cpuid.h"
+#include "arch/x86/layout.h"
+#include "log.h"
+#include "vmm.h"
+
+#define KVM_TSS_ADDR		0xfffbd000ULL	/* 3 pages below the top */
+#define KVM_IDENTITY_MAP_ADDR	0xfffbc000ULL
+
+struct vmctx {
+	const char	*name;
+	int		kvmfd;			/* /dev/kvm */
+	int		vmfd;
+	int		run_size;		/* mmap size of kvm_run */
+	struct kvm_cpuid2 *cpuid;		/* supported leaves */
+	struct vm_topology topo;
+	int		memfd;
+	uint8_t		*mem;			/* all guest RAM */
+	uint64_t	memsize;
+	uint64_t	lowmem, highmem;
+	struct gmem	gmem;
+};
+
+struct vcpu {
+	struct vmctx	*ctx;
+	int		id;
+	int		fd;
+	struct kvm_run	*run;
+};
+
+static int
+kvm_ioctl(int fd, unsigned long req, void *arg)
+{
+	int r;
+
+	do {
+		r = ioctl(fd, req, arg);
+	} while (r < 0 && errno == EINTR);
+	return (r < 0 ? -errno : r);
+}
+
+struct vmctx *
+vm_create(const char *name)
+{
+	struct vmctx *ctx;
+	struct kvm_pit_config pit;
+	uint64_t ident = KVM_IDENTITY_MAP_ADDR;
+	int r, saved;
+
+	ctx = calloc(1, sizeof(*ctx));
+	if (ctx == NULL)
+		return (NULL);
+	ctx->name = name;
+	ctx->vmfd = ctx->memfd = -1;
+	ctx->kvmfd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (ctx->kvmfd < 0)
+		goto fail;
+	r = ioctl(ctx->kvmfd, KVM_GET_API_VERSION, 0);
+	if (r != KVM_API_VERSION) {
+		errno = ENOTSUP;
+		goto fail;
+	}
+	ctx->run_size = ioctl(ctx->kvmfd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (ctx->run_size < (int)sizeof(struct kvm_run))
+		goto fail;
+	do {
+		ctx->vmfd = ioctl(ctx->kvmfd, KVM_CREATE_VM, 0);
+	} while (ctx->vmfd < 0 && errno == EINTR);
+	if (ctx->vmfd < 0)
+		goto fail;
+	if (ioctl(ctx->vmfd, KVM_SET_TSS_ADDR, (unsigned long)KVM_TSS_ADDR) < 0 ||
+	    ioctl(ctx->vmfd, KVM_SET_IDENTITY_MAP_ADDR, &ident) < 0 ||
+	    ioctl(ctx->vmfd, KVM_CREATE_IRQCHIP, 0) < 0)
+		goto fail;
+	memset(&pit, 0, sizeof(pit));
+	pit.flags = KVM_PIT_SPEAKER_DUMMY;
+	if (ioctl(ctx->vmfd, KVM_CREATE_PIT2, &pit) < 0)
+		goto fail;
+
+	/* Supported CPUID, grown until KVM stops saying E2BIG. */
+	for (r = 128; ; r *= 2) {
+		free(ctx->cpuid);
+		ctx->cpuid = calloc(1, sizeof(*ctx->cpuid) +
+		    r * sizeof(struct kvm_cpuid_entry2));
+		if (ctx->cpuid == NULL)
+			goto fail;
+		ctx->cpuid->nent = r;
+		if (ioctl(ctx->kvmfd, KVM_GET_SUPPORTED_CPUID, ctx->cpuid) == 0)
+			break;
+		if (errno != E2BIG || r >= 4096)
+			goto fail;
+	}
+	ctx->topo = (struct vm_topology){ 1, 1, 1, 1 };
+	return (ctx);
+fail:
+	saved = errno;
+	vm_destroy(ctx);
+	errno = saved;
+	return (NULL);
+}
+
+void
+vm_destroy(struct vmctx *ctx)
+{
+	if (ctx == NULL)
+		return;
+	if (ctx->mem != NULL)
+		munmap(ctx->mem, ctx->memsize);
+	if (ctx->memfd >= 0)
+		close(ctx->memfd);
+	if (ctx->vmfd >= 0)
+		close(ctx->vmfd);
+	if (ctx->kvmfd >= 0)
+		close(ctx->kvmfd);
+	free(ctx->cpuid);
+	free(ctx);
+}
+
+const char *
+vm_get_name(const struct vmctx *ctx)
+{
+	return (ctx->name);
+}
+
+int
+vm_max_vcpus(struct vmctx *ctx)
+{
+	int n;
+
+	n = ioctl(ctx->vmfd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
+	if (n <= 0)
+		n = ioctl(ctx->vmfd, KVM_CHECK_EXTENSION, KVM_CAP_NR_VCPUS);
+	return (n > 0 ? n : 1);
+}
+
+static int
+vm_map_slot(struct vmctx *ctx, int slot, uint64_t gpa, uint64_t len,
+    uint8_t *hva)
+{
+	struct kvm_userspace_memory_region r;
+
+	memset(&r, 0, sizeof(r));
+	r.slot = slot;
+	r.guest_phys_addr = gpa;
+	r.memory_size = len;
+	r.userspace_addr = (uintptr_t)hva;
+	if (kvm_ioctl(ctx->vmfd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
+		return (-errno);
+	return (gmem_add(&ctx->gmem, gpa, len, hva));
+}
+
+int
+vm_setup_memory(struct vmctx *ctx, uint64_t memsize, bool wired, bool in_core)
+{
+	int error;
+
+	if (memsize == 0 || (memsize & 0xfff) != 0 || ctx->mem != NULL)
+		return (-EINVAL);
+	ctx->memfd = memfd_create("khyve-guest-ram", MFD_CLOEXEC);
+	if (ctx->memfd < 0)
+		return (-errno);
+	if (ftruncate(ctx->memfd, (off_t)memsize) < 0)
+		return (-errno);
+	ctx->mem = mmap(NULL, memsize, PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_NORESERVE, ctx->memfd, 0);
+	if (ctx->mem == MAP_FAILED) {
+		ctx->mem = NULL;
+		return (-errno);
+	}
+	ctx->memsize = memsize;
+	if (!in_core)
+		(void)madvise(ctx->mem, memsize, MADV_DONTDUMP);
+	(void)madvise(ctx->mem, memsize, MADV_HUGEPAGE);
+	if (wired && mlock(ctx->mem, memsize) < 0)
+		return (-errno);
+
+	gmem_init(&ctx->gmem);
+	ctx->lowmem = MIN(memsize, LOWMEM_LIMIT);
+	ctx->highmem = memsize - ctx->lowmem;
+	error = vm_map_slot(ctx, 0, 0, ctx->lowmem, ctx->mem);
+	if (error == 0 && ctx->highmem > 0)
+		error = vm_map_slot(ctx, 1, HIGHMEM_BASE, ctx->highmem,
+		    ctx->mem + ctx->lowmem);
+	return (error);
+}
+
+struct gmem *
+vm_gmem(struct vmctx *ctx)
+{
+	return (&ctx->gmem);
+}
+
+uint64_t
+vm_get_lowmem_size(const struct vmctx *ctx)
+{
+	return (ctx->lowmem);
+}
+
+uint64_t
+vm_get_highmem_size(const struct vmctx *ctx)
+{
+	return (ctx->highmem);
+}
+
+void *
+vm_guest_base(const struct vmctx *ctx, uint64_t *len)
+{
+	if (len != NULL)
+		*len = ctx->memsize;
+	return (ctx->mem);
+}
+
+int
+vm_set_topology(struct vmctx *ctx, const struct vm_topology *topo)
+{
+	if (topo->sockets == 0 || topo->cores == 0 || topo->threads == 0 ||
+	    (unsigned)topo->sockets * topo->cores * topo->threads != topo->ncpus)
+		return (-EINVAL);
+	ctx->topo = *topo;
+	return (0);
+}
+
+int
+vm_enable_msr_exits(struct vmctx *ctx)
+{
+	struct kvm_enable_cap cap;
+
+	memset(&cap, 0, sizeof(cap));
+	cap.cap = KVM_CAP_X86_USER_SPACE_MSR;
+	cap.args[0] = KVM_MSR_EXIT_REASON_UNKNOWN;
+	return (kvm_ioctl(ctx->vmfd, KVM_ENABLE_CAP, &cap) < 0 ? -errno : 0);
+}
+
+struct vcpu *
+vm_vcpu_open(struct vmctx *ctx, int id)
+{
+	struct kvm_cpuid2 *cpuid;
+	struct vcpu *vcpu;
+	size_t sz;
+	int saved;
+
+	vcpu = calloc(1, sizeof(*vcpu));
+	if (vcpu == NULL)
+		return (NULL);
+	vcpu->ctx = ctx;
+	vcpu->id = id;
+	vcpu->fd = ioctl(ctx->vmfd, KVM_CREATE_VCPU, (unsigned long)id);
+	if (vcpu->fd < 0)
+		goto fail;
+	vcpu->run = mmap(NULL, ctx->run_size, PROT_READ | PROT_WRITE,
+	    MAP_SHARED, vcpu->fd, 0);
+	if (vcpu->run == MAP_FAILED) {
+		vcpu->run = NULL;
+		goto fail;
+	}
+
+	sz = sizeof(*cpuid) + ctx->cpuid->nent * sizeof(cpuid->entries[0]);
+	cpuid = malloc(sz);
+	if (cpuid == NULL)
+		goto fail;
+	memcpy(cpuid, ctx->cpuid, sz);
+	cpuid_apply_topology(cpuid->entries, cpuid->nent, id, &ctx->topo);
+	if (ioctl(vcpu->fd, KVM_SET_CPUID2, cpuid) < 0) {
+		free(cpuid);
+		goto fail;
+	}
+	free(cpuid);
+	return (vcpu);
+fail:
+	saved = errno;
+	if (vcpu->run != NULL)
+		munmap(vcpu->run, ctx->run_size);
+	if (vcpu->fd >= 0)
+		close(vcpu->fd);
+	free(vcpu);
+	errno = saved;
+	return (NULL);
+}
+
+int
+vcpu_id(const struct vcpu *vcpu)
+{
+	return (vcpu->id);
+}
+
+struct vmctx *
+vcpu_ctx(const struct vcpu *vcpu)
+{
+	return (vcpu->ctx);
+}
+
+struct kvm_run *
+vcpu_run_area(const struct vcpu *vcpu)
+{
+	return (vcpu->run);
+}
+
+int
+vm_run(struct vcpu *vcpu)
+{
+	return (ioctl(vcpu->fd, KVM_RUN, 0) < 0 ? -errno : 0);
+}
+
+void
+vcpu_set_immediate_exit(struct vcpu *vcpu, bool on)
+{
+	__atomic_store_n(&vcpu->run->immediate_exit, on ? 1 : 0,
+	    __ATOMIC_SEQ_CST);
+}
+
+static __u64 *
+gpr_slot(struct kvm_regs *r, enum vm_reg_name reg)
+{
+	switch (reg) {
+	case VM_REG_GUEST_RAX: return (&r->rax);
+	case VM_REG_GUEST_RBX: return (&r->rbx);
+	case VM_REG_GUEST_RCX: return (&r->rcx);
+	case VM_REG_GUEST_RDX: return (&r->rdx);
+	case VM_REG_GUEST_RSI: return (&r->rsi);
+	case VM_REG_GUEST_RDI: return (&r->rdi);
+	case VM_REG_GUEST_RBP: return (&r->rbp);
+	case VM_REG_GUEST_RSP: return (&r->rsp);
+	case VM_REG_GUEST_R8: return (&r->r8);
+	case VM_REG_GUEST_R9: return (&r->r9);
+	case VM_REG_GUEST_R10: return (&r->r10);
+	case VM_REG_GUEST_R11: return (&r->r11);
+	case VM_REG_GUEST_R12: return (&r->r12);
+	case VM_REG_GUEST_R13: return (&r->r13);
+	case VM_REG_GUEST_R14: return (&r->r14);
+	case VM_REG_GUEST_R15: return (&r->r15);
+	case VM_REG_GUEST_RIP: return (&r->rip);
+	case VM_REG_GUEST_RFLAGS: return (&r->rflags);
+	default: return (NULL);
+	}
+}
+
+static struct kvm_segment *
+seg_slot(struct kvm_sregs *s, enum vm_reg_name reg)
+{
+	switch (reg) {
+	case VM_REG_GUEST_CS: return (&s->cs);
+	case VM_REG_GUEST_SS: return (&s->ss);
+	case VM_REG_GUEST_DS: return (&s->ds);
+	case VM_REG_GUEST_ES: return (&s->es);
+	case VM_REG_GUEST_FS: return (&s->fs);
+	case VM_REG_GUEST_GS: return (&s->gs);
+	default: return (NULL);
+	}
+}
+
+static __u64 *
+sreg_slot(struct kvm_sregs *s, enum vm_reg_name reg)
+{
+	switch (reg) {
+	case VM_REG_GUEST_CR0: return (&s->cr0);
+	case VM_REG_GUEST_CR2: return (&s->cr2);
+	case VM_REG_GUEST_CR3: return (&s->cr3);
+	case VM_REG_GUEST_CR4: return (&s->cr4);
+	case VM_REG_GUEST_EFER: return (&s->efer);
+	case VM_REG_GUEST_FS_BASE: return (&s->fs.base);
+	case VM_REG_GUEST_GS_BASE: return (&s->gs.base);
+	default: return (NULL);
+	}
+}
+
+int
+vm_get_register(struct vcpu *vcpu, enum vm_reg_name reg, uint64_t *val)
+{
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	struct kvm_segment *seg;
+	__u64 *p;
+	int error;
+
+	if (gpr_slot(&regs, reg) != NULL) {
+		error = kvm_ioctl(vcpu->fd, KVM_GET_REGS, &regs);
+		if (error < 0)
+			return (error);
+		*val = *gpr_slot(&regs, reg);
+		return (0);
+	}
+	error = kvm_ioctl(vcpu->fd, KVM_GET_SREGS, &sregs);
+	if (error < 0)
+		return (error);
+	if ((p = sreg_slot(&sregs, reg)) != NULL)
+		*val = *p;
+	else if ((seg = seg_slot(&sregs, reg)) != NULL)
+		*val = seg->selector;
+	else if (reg == VM_REG_GUEST_CPL)
+		*val = sregs.ss.dpl;
+	else
+		return (-EINVAL);
+	return (0);
+}
+
+int
+vm_set_register(struct vcpu *vcpu, enum vm_reg_name reg, uint64_t val)
+{
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	__u64 *p;
+	int error;
+
+	if (gpr_slot(&regs, reg) != NULL) {
+		error = kvm_ioctl(vcpu->fd, KVM_GET_REGS, &regs);
+		if (error < 0)
+			return (error);
+		*gpr_slot(&regs, reg) = val;
+		return (kvm_ioctl(vcpu->fd, KVM_SET_REGS, &regs) < 0 ? -errno : 0);
+	}
+	error = kvm_ioctl(vcpu->fd, KVM_GET_SREGS, &sregs);
+	if (error < 0)
+		return (error);
+	p = sreg_slot(&sregs, reg);
+	if (p == NULL)
+		return (-EINVAL);
+	*p = val;
+	return (kvm_ioctl(vcpu->fd, KVM_SET_SREGS, &sregs) < 0 ? -errno : 0);
+}
+
+int
+vm_set_x2apic(struct vcpu *vcpu)
+{
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry ent;
+	} m;
+	int r;
+
+	memset(&m, 0, sizeof(m));
+	m.hdr.nmsrs = 1;
+	m.ent.index = 0x1b;			/* IA32_APIC_BASE */
+	r = kvm_ioctl(vcpu->fd, KVM_GET_MSRS, &m);
+	if (r != 1)
+		return (r < 0 ? r : -EIO);
+	m.ent.data |= (1ULL << 11) | (1ULL << 10);	/* EN | EXTD */
+	r = kvm_ioctl(vcpu->fd, KVM_SET_MSRS, &m);
+	return (r == 1 ? 0 : (r < 0 ? r : -EIO));
+}
+
+int
+vm_inject_exception(struct vcpu *vcpu, int vector, bool errcode_valid,
+    uint32_t errcode)
+{
+	struct kvm_vcpu_events ev;
+	int error;
+
+	error = kvm_ioctl(vcpu->fd, KVM_GET_VCPU_EVENTS, &ev);
+	if (error < 0)
+		return (error);
+	ev.exception.injected = 1;
+	ev.exception.nr = vector;
+	ev.exception.has_error_code = errcode_valid;
+	ev.exception.error_code = errcode;
+	ev.flags = 0;
+	return (kvm_ioctl(vcpu->fd, KVM_SET_VCPU_EVENTS, &ev) < 0 ? -errno : 0);
+}
+
+int
+vm_get_mp_state(struct vcpu *vcpu, uint32_t *state)
+{
+	struct kvm_mp_state mp;
+	int error;
+
+	error = kvm_ioctl(vcpu->fd, KVM_GET_MP_STATE, &mp);
+	if (error == 0)
+		*state = mp.mp_state;
+	return (error < 0 ? error : 0);
+}
+
+int
+vm_irq_line(struct vmctx *ctx, unsigned gsi, int level)
+{
+	struct kvm_irq_level irq;
+
+	irq.irq = gsi;
+	irq.level = level ? 1 : 0;
+	return (kvm_ioctl(ctx->vmfd, KVM_IRQ_LINE, &irq) < 0 ? -errno : 0);
+}
+
+int
+vm_ioapic_assert_irq(struct vmctx *ctx, unsigned irq)
+{
+	return (vm_irq_line(ctx, irq, 1));
+}
+
+int
+vm_ioapic_deassert_irq(struct vmctx *ctx, unsigned irq)
+{
+	return (vm_irq_line(ctx, irq, 0));
+}
+
+int
+vm_ioapic_pulse_irq(struct vmctx *ctx, unsigned irq)
+{
+	int error;
+
+	error = vm_irq_line(ctx, irq, 1);
+	if (error == 0)
+		error = vm_irq_line(ctx, irq, 0);
+	return (error);
+}
+
+int
+vm_lapic_msi(struct vmctx *ctx, uint64_t addr, uint64_t msg)
+{
+	struct kvm_msi msi;
+	int r;
+
+	memset(&msi, 0, sizeof(msi));
+	msi.address_lo = (uint32_t)addr;
+	msi.address_hi = (uint32_t)(addr >> 32);
+	msi.data = (uint32_t)msg;
+	r = kvm_ioctl(ctx->vmfd, KVM_SIGNAL_MSI, &msi);
+	return (r < 0 ? r : 0);
+}
+
+static void
+dump_seg(FILE *fp, const char *name, const struct kvm_segment *s)
+{
+	fprintf(fp, "  %-4s sel=%04x base=%016llx limit=%08x type=%x dpl=%u "
+	    "p=%u db=%u l=%u g=%u\r\n", name, s->selector,
+	    (unsigned long long)s->base, s->limit, s->type, s->dpl, s->present,
+	    s->db, s->l, s->g);
+}
+
+void
+vm_dump_vcpu(struct vcpu *vcpu, FILE *fp)
+{
+	struct kvm_regs r;
+	struct kvm_sregs s;
+
+	if (kvm_ioctl(vcpu->fd, KVM_GET_REGS, &r) < 0 ||
+	    kvm_ioctl(vcpu->fd, KVM_GET_SREGS, &s) < 0) {
+		fprintf(fp, "vcpu %d: cannot read registers\r\n", vcpu->id);
+		return;
+	}
+	fprintf(fp, "vcpu %d registers:\r\n", vcpu->id);
+	fprintf(fp, "  rax=%016llx rbx=%016llx rcx=%016llx rdx=%016llx\r\n",
+	    r.rax, r.rbx, r.rcx, r.rdx);
+	fprintf(fp, "  rsi=%016llx rdi=%016llx rbp=%016llx rsp=%016llx\r\n",
+	    r.rsi, r.rdi, r.rbp, r.rsp);
+	fprintf(fp, "  r8 =%016llx r9 =%016llx r10=%016llx r11=%016llx\r\n",
+	    r.r8, r.r9, r.r10, r.r11);
+	fprintf(fp, "  r12=%016llx r13=%016llx r14=%016llx r15=%016llx\r\n",
+	    r.r12, r.r13, r.r14, r.r15);
+	fprintf(fp, "  rip=%016llx rflags=%016llx\r\n", r.rip, r.rflags);
+	fprintf(fp, "  cr0=%016llx cr2=%016llx cr3=%016llx cr4=%016llx "
+	    "efer=%llx\r\n", s.cr0, s.cr2, s.cr3, s.cr4, s.efer);
+	dump_seg(fp, "cs", &s.cs);
+	dump_seg(fp, "ss", &s.ss);
+	dump_seg(fp, "ds", &s.ds);
+	dump_seg(fp, "tr", &s.tr);
+	fprintf(fp, "  gdt base=%016llx limit=%04x idt base=%016llx "
+	    "limit=%04x\r\n", s.gdt.base, s.gdt.limit, s.idt.base, s.idt.limit);
+}
