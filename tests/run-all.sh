@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Run every test and print one summary line: "N passed, N failed, N skipped".
+#
+# Each test program prints lines "PASS name", "FAIL name" or "SKIP name";
+# this script runs them all, keeps their output, and counts those lines.
+set -u
+BUILD=${1:-build}
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 2
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+
+section() { printf '\n== %s\n' "$1" | tee -a "$log"; }
+
+run() {
+	# run NAME CMD...: a crashing or silent test binary counts as a failure.
+	local name=$1 rc out
+	shift
+	out=$("$@" 2>&1)
+	rc=$?
+	printf '%s\n' "$out" | tee -a "$log"
+	if [ $rc -ne 0 ] && ! grep -q '^FAIL ' <<<"$out"; then
+		echo "FAIL $name (exit status $rc)" | tee -a "$log"
+	fi
+	if ! grep -qE '^(PASS|FAIL|SKIP) ' <<<"$out" && [ $rc -eq 0 ]; then
+		echo "FAIL $name (ran no test)" | tee -a "$log"
+	fi
+}
+
+section "unit tests"
+for t in "$BUILD"/tests/test_*; do
+	[ -x "$t" ] || continue
+	run "$(basename "$t")" "$t"
+done
+
+section "fuzz targets (smoke run over the seed corpus plus 2000 inputs each)"
+for f in "$BUILD"/fuzz/fuzz_*; do
+	[ -x "$f" ] || continue
+	name=$(basename "$f" | sed 's/^fuzz_//')
+	corpus=fuzz/corpus/$name
+	args=(-runs=2000 -seed=1)
+	if [ -d "$corpus" ]; then
+		out=$("$f" "${args[@]}" "$corpus" 2>&1)
+	else
+		out=$("$f" "${args[@]}" 2>&1)
+	fi
+	rc=$?
+	if [ $rc -eq 0 ]; then
+		echo "PASS fuzz:$name" | tee -a "$log"
+	else
+		printf '%s\n' "$out" | tail -40
+		echo "FAIL fuzz:$name (exit status $rc)" | tee -a "$log"
+	fi
+done
+
+if [ -x tests/guest/run.sh ]; then
+	section "guest tests under KVM"
+	tests/guest/run.sh "$BUILD" 2>&1 | tee -a "$log"
+fi
+
+if [ -x tests/linux/run.sh ]; then
+	section "Linux boot tests under KVM"
+	tests/linux/run.sh "$BUILD" 2>&1 | tee -a "$log"
+fi
+
+pass=$(grep -c '^PASS ' "$log")
+fail=$(grep -c '^FAIL ' "$log")
+skip=$(grep -c '^SKIP ' "$log")
+echo
+if [ "$fail" -ne 0 ]; then
+	echo "Failed:"
+	grep '^FAIL ' "$log" | sed 's/^/  /'
+	status=1
+fi
+if [ "$skip" -ne 0 ]; then
+	echo "Skipped:"
+	grep '^SKIP ' "$log" | sed 's/^/  /'
+fi
+echo "$pass passed, $fail failed, $skip skipped"
+exit $status

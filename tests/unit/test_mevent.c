@@ -1,0 +1,96 @@
+/*
+ * test_mevent.c: the epoll event loop: fds, timers, signals, deletion
+ * from callbacks and stopping.
+ */
+#include <signal.h>
+#include <unistd.h>
+#include "mevent.h"
+#include "test.h"
+
+static int reads, ticks, sigs;
+static struct mevent *rd_ev, *tm_ev;
+
+static void
+rd_cb(int fd, enum ev_type type, void *arg)
+{
+	char c;
+
+	CHECK_EQ(type, EVF_READ);
+	CHECK_EQ(read(fd, &c, 1), 1);
+	CHECK_EQ(c, 'x');
+	reads++;
+	/* Deleting itself from its own callback is allowed. */
+	CHECK_EQ(mevent_delete(rd_ev), 0);
+}
+
+static void
+tm_cb(int fd, enum ev_type type, void *arg)
+{
+	CHECK_EQ(type, EVF_TIMER);
+	CHECK_EQ(fd, 5);			/* the period we asked for */
+	if (++ticks == 3) {
+		CHECK_EQ(mevent_delete(tm_ev), 0);
+		CHECK_EQ(kill(getpid(), SIGUSR2), 0);
+	}
+}
+
+static void
+sig_cb(int sig, enum ev_type type, void *arg)
+{
+	CHECK_EQ(type, EVF_SIGNAL);
+	CHECK_EQ(sig, SIGUSR2);
+	sigs++;
+	mevent_stop(42);
+}
+
+TEST(fd_timer_signal_stop)
+{
+	int p[2];
+
+	CHECK_EQ(mevent_init(), 0);
+	CHECK_EQ(pipe(p), 0);
+	rd_ev = mevent_add(p[0], EVF_READ, rd_cb, NULL);
+	CHECK(rd_ev != NULL);
+	CHECK_EQ(write(p[1], "xx", 2), 2);
+	tm_ev = mevent_add(5, EVF_TIMER, tm_cb, NULL);
+	CHECK(tm_ev != NULL);
+	CHECK(mevent_add(SIGUSR2, EVF_SIGNAL, sig_cb, NULL) != NULL);
+	CHECK_EQ(mevent_dispatch(), 42);
+	/* The second byte was never read: the event was deleted. */
+	CHECK_EQ(reads, 1);
+	CHECK_EQ(ticks, 3);
+	CHECK_EQ(sigs, 1);
+	close(p[0]);
+	close(p[1]);
+}
+
+static int wr_calls;
+static struct mevent *wr_ev;
+
+static void
+wr_cb(int fd, enum ev_type type, void *arg)
+{
+	CHECK_EQ(type, EVF_WRITE);
+	wr_calls++;
+	CHECK_EQ(mevent_disable(wr_ev), 0);
+	mevent_stop(7);
+}
+
+TEST(disabled_events_do_not_fire)
+{
+	int p[2];
+
+	CHECK_EQ(pipe(p), 0);
+	wr_ev = mevent_add_disabled(p[1], EVF_WRITE, wr_cb, NULL);
+	CHECK(wr_ev != NULL);
+	CHECK(mevent_add(-1, EVF_READ, wr_cb, NULL) == NULL);
+	CHECK(mevent_add(0, EVF_TIMER, wr_cb, NULL) == NULL);
+	CHECK_EQ(mevent_enable(wr_ev), 0);
+	CHECK_EQ(mevent_dispatch(), 7);
+	CHECK_EQ(wr_calls, 1);
+	CHECK_EQ(mevent_delete_close(wr_ev), 0);
+	CHECK_EQ(mevent_delete(wr_ev), -2);	/* -ENOENT: already deleted */
+	close(p[0]);
+}
+
+TEST_MAIN()
