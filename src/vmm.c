@@ -564,3 +564,88 @@ vm_dump_vcpu(struct vcpu *vcpu, FILE *fp)
 	fprintf(fp, "  gdt base=%016llx limit=%04x idt base=%016llx "
 	    "limit=%04x\r\n", s.gdt.base, s.gdt.limit, s.idt.base, s.idt.limit);
 }
+
+/*
+ * Long-mode page walk (Intel SDM vol. 3A §4.5): PML5 (with CR4.LA57),
+ * PML4, PDPT (1 GiB pages), PD (2 MiB pages), PT.
+ */
+static int
+gla2gpa_walk(struct vmctx *ctx, uint64_t cr3, bool la57, uint64_t gva,
+    uint64_t *gpa)
+{
+	const uint64_t addr_mask = 0x000ffffffffff000ULL;
+	uint64_t table = cr3 & addr_mask, pte;
+	int level, shift;
+
+	for (level = la57 ? 5 : 4; level >= 1; level--) {
+		shift = 12 + 9 * (level - 1);
+		if (gmem_read64(&ctx->gmem, table + ((gva >> shift) & 0x1ff) * 8,
+		    &pte) != 0)
+			return (-EFAULT);
+		if ((pte & 1) == 0)
+			return (-EFAULT);
+		if ((level == 3 || level == 2) && (pte & (1u << 7))) {
+			*gpa = (pte & addr_mask & ~((1ULL << shift) - 1)) |
+			    (gva & ((1ULL << shift) - 1));
+			return (0);
+		}
+		table = pte & addr_mask;
+	}
+	*gpa = table | (gva & 0xfff);
+	return (0);
+}
+
+int
+vm_gla2gpa(struct vcpu *vcpu, uint64_t gva, uint64_t *gpa)
+{
+	struct kvm_sregs s;
+	int error;
+
+	error = kvm_ioctl(vcpu->fd, KVM_GET_SREGS, &s);
+	if (error < 0)
+		return (error);
+	if ((s.cr0 & (1u << 31)) == 0) {		/* paging off */
+		*gpa = gva;
+		return (0);
+	}
+	if ((s.efer & (1u << 10)) == 0)			/* not LMA */
+		return (-ENOTSUP);
+	return (gla2gpa_walk(vcpu->ctx, s.cr3, (s.cr4 & (1u << 12)) != 0, gva,
+	    gpa));
+}
+
+static int
+vm_copy_gva(struct vcpu *vcpu, uint64_t gva, void *buf, size_t len,
+    bool out)
+{
+	uint64_t gpa;
+	size_t n;
+	int error;
+
+	while (len > 0) {
+		error = vm_gla2gpa(vcpu, gva, &gpa);
+		if (error != 0)
+			return (error);
+		n = MIN(len, 4096 - (gva & 0xfff));
+		error = out ? gmem_write(&vcpu->ctx->gmem, gpa, buf, n) :
+		    gmem_read(&vcpu->ctx->gmem, gpa, buf, n);
+		if (error != 0)
+			return (error);
+		gva += n;
+		buf = (uint8_t *)buf + n;
+		len -= n;
+	}
+	return (0);
+}
+
+int
+vm_copyin_gva(struct vcpu *vcpu, uint64_t gva, void *buf, size_t len)
+{
+	return (vm_copy_gva(vcpu, gva, buf, len, false));
+}
+
+int
+vm_copyout_gva(struct vcpu *vcpu, uint64_t gva, const void *buf, size_t len)
+{
+	return (vm_copy_gva(vcpu, gva, (void *)(uintptr_t)buf, len, true));
+}

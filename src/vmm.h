@@ -113,6 +113,19 @@ int	vm_ioapic_deassert_irq(struct vmctx *ctx, unsigned irq);
 int	vm_ioapic_pulse_irq(struct vmctx *ctx, unsigned irq);
 int	vm_lapic_msi(struct vmctx *ctx, uint64_t addr, uint64_t msg);
 
+/*
+ * Translate guest-virtual gva with the vCPU's current paging mode (none,
+ * or 4/5-level long mode) to a guest-physical address.  Returns 0,
+ * -EFAULT when not mapped or the tables lie outside RAM, -ENOTSUP for
+ * 32-bit paging modes.
+ */
+int	vm_gla2gpa(struct vcpu *vcpu, uint64_t gva, uint64_t *gpa) __must_check;
+/* Copy len bytes at guest-virtual gva, page by page.  Returns 0 or -errno. */
+int	vm_copyin_gva(struct vcpu *vcpu, uint64_t gva, void *buf, size_t len)
+	    __must_check;
+int	vm_copyout_gva(struct vcpu *vcpu, uint64_t gva, const void *buf,
+	    size_t len) __must_check;
+
 /* Print the vCPU's registers (exit diagnostics). */
 void	vm_dump_vcpu(struct vcpu *vcpu, FILE *fp);
 
