@@ -33,6 +33,8 @@ struct machine_stats {
 	uint64_t	msr;		/* MSR exits */
 	uint64_t	intr;		/* exits for signals / kicks */
 	uint64_t	unclaimed;	/* accesses no device claimed */
+	uint64_t	emul_int3;	/* int3 KVM could not emulate */
+	uint64_t	emul_fwait;	/* fwait KVM could not emulate */
 };
 
 struct machine {
@@ -66,6 +68,8 @@ void	machine_start(void);
  * guest and wake the event loop, which joins them and exits.
  */
 void	machine_suspend(enum vm_suspend_how how);
+/* Print the statistics when the stats key is true. */
+void	machine_report(void);
 /* Exit status for a fate. */
 int	machine_exit_status(enum vm_suspend_how how);
 

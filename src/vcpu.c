@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "arch/x86/insn.h"
 #include "config.h"
 #include "log.h"
 #include "machine.h"
@@ -207,16 +208,78 @@ vmexit_continue(struct vcpu_info *vi, struct kvm_run *run)
 	return (VM_SUSPEND_NONE);
 }
 
+/*
+ * An instruction the host's KVM could not emulate
+ * (KVM_CAP_EXIT_ON_EMULATION_FAILURE).  Two occur in every Linux boot on
+ * hosts whose KVM emulates guest kernel code: int3 (the int3 self-test and
+ * text_poke_bp) and fwait (every task exit).  int3 becomes a #BP injected
+ * after the instruction, as the CPU would deliver it; fwait is a no-op
+ * unless an unmasked x87 exception is pending (FSW.ES), then #MF.
+ */
+static enum vm_suspend_how
+emulation_fallback(struct vcpu_info *vi, const struct insn *in)
+{
+	struct machine *m = vi->vi_m;
+	struct vcpu *vcpu = vi->vi_vcpu;
+	uint64_t rip;
+	uint16_t fsw;
+
+	if (vm_get_register(vcpu, VM_REG_GUEST_RIP, &rip) != 0)
+		return (VM_SUSPEND_ERROR);
+	switch (in->kind) {
+	case INSN_INT3:
+		STAT_INC(m, emul_int3);
+		if (vm_set_register(vcpu, VM_REG_GUEST_RIP, rip + in->len) != 0 ||
+		    vm_inject_exception(vcpu, 3, false, 0) != 0)
+			return (VM_SUSPEND_ERROR);
+		return (VM_SUSPEND_NONE);
+	case INSN_FWAIT:
+		STAT_INC(m, emul_fwait);
+		if (vm_get_fpu_status(vcpu, &fsw) != 0)
+			return (VM_SUSPEND_ERROR);
+		if (fsw & 0x80) {			/* ES: #MF, RIP unchanged */
+			if (vm_inject_exception(vcpu, 16, false, 0) != 0)
+				return (VM_SUSPEND_ERROR);
+		} else if (vm_set_register(vcpu, VM_REG_GUEST_RIP,
+		    rip + in->len) != 0)
+			return (VM_SUSPEND_ERROR);
+		return (VM_SUSPEND_NONE);
+	default:
+		return (VM_SUSPEND_ERROR);
+	}
+}
+
 static enum vm_suspend_how
 vmexit_internal_error(struct vcpu_info *vi, struct kvm_run *run)
 {
-	unsigned i;
+	struct insn in;
+	char hex[3 * 15 + 1];
+	unsigned i, n;
+	uint64_t rip = 0;
 
-	log_warnx("vcpu %d: KVM internal error, suberror %u", vi->vi_id,
-	    run->internal.suberror);
-	for (i = 0; i < run->internal.ndata && i < 16; i++)
-		log_warnx("  data[%u] = 0x%llx", i,
-		    (unsigned long long)run->internal.data[i]);
+	if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION &&
+	    (run->emulation_failure.flags &
+	    KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES)) {
+		n = MIN(run->emulation_failure.insn_size, 15u);
+		insn_decode(run->emulation_failure.insn_bytes, n, &in);
+		if (in.kind == INSN_INT3 || in.kind == INSN_FWAIT)
+			return (emulation_fallback(vi, &in));
+		hex[0] = '\0';
+		for (i = 0; i < n; i++)
+			snprintf(hex + 3 * i, sizeof(hex) - 3 * i, "%02x ",
+			    run->emulation_failure.insn_bytes[i]);
+		if (vm_get_register(vi->vi_vcpu, VM_REG_GUEST_RIP, &rip) != 0)
+			rip = ~0ULL;
+		log_warnx("vcpu %d: KVM cannot emulate the instruction at rip "
+		    "0x%llx: %s(%s)", vi->vi_id, (unsigned long long)rip, hex,
+		    in.name);
+	} else {
+		log_warnx("vcpu %d: KVM internal error, suberror %u", vi->vi_id,
+		    run->internal.suberror);
+		for (i = 0; i < run->internal.ndata && i < 16; i++)
+			log_warnx("  data[%u] = 0x%llx", i,
+			    (unsigned long long)run->internal.data[i]);
+	}
 	vm_dump_vcpu(vi->vi_vcpu, stderr);
 	return (VM_SUSPEND_ERROR);
 }

@@ -86,6 +86,16 @@ vm_create(const char *name)
 	pit.flags = KVM_PIT_SPEAKER_DUMMY;
 	if (ioctl(ctx->vmfd, KVM_CREATE_PIT2, &pit) < 0)
 		goto fail;
+	/* Report the instruction bytes when KVM cannot emulate one. */
+	if (ioctl(ctx->vmfd, KVM_CHECK_EXTENSION,
+	    KVM_CAP_EXIT_ON_EMULATION_FAILURE) > 0) {
+		struct kvm_enable_cap cap = {
+			.cap = KVM_CAP_EXIT_ON_EMULATION_FAILURE,
+			.args = { 1 },
+		};
+
+		(void)ioctl(ctx->vmfd, KVM_ENABLE_CAP, &cap);
+	}
 
 	/* Supported CPUID, grown until KVM stops saying E2BIG. */
 	for (r = 128; ; r *= 2) {
@@ -431,21 +441,13 @@ vm_set_register(struct vcpu *vcpu, enum vm_reg_name reg, uint64_t val)
 int
 vm_set_x2apic(struct vcpu *vcpu)
 {
-	struct {
-		struct kvm_msrs hdr;
-		struct kvm_msr_entry ent;
-	} m;
-	int r;
+	uint64_t base;
+	int error;
 
-	memset(&m, 0, sizeof(m));
-	m.hdr.nmsrs = 1;
-	m.ent.index = 0x1b;			/* IA32_APIC_BASE */
-	r = kvm_ioctl(vcpu->fd, KVM_GET_MSRS, &m);
-	if (r != 1)
-		return (r < 0 ? r : -EIO);
-	m.ent.data |= (1ULL << 11) | (1ULL << 10);	/* EN | EXTD */
-	r = kvm_ioctl(vcpu->fd, KVM_SET_MSRS, &m);
-	return (r == 1 ? 0 : (r < 0 ? r : -EIO));
+	error = vm_get_msr(vcpu, 0x1b, &base);		/* IA32_APIC_BASE */
+	if (error == 0)
+		error = vm_set_msr(vcpu, 0x1b, base | (1ULL << 11) | (1ULL << 10));
+	return (error);
 }
 
 int
@@ -464,6 +466,54 @@ vm_inject_exception(struct vcpu *vcpu, int vector, bool errcode_valid,
 	ev.exception.error_code = errcode;
 	ev.flags = 0;
 	return (kvm_ioctl(vcpu->fd, KVM_SET_VCPU_EVENTS, &ev) < 0 ? -errno : 0);
+}
+
+int
+vm_get_fpu_status(struct vcpu *vcpu, uint16_t *fsw)
+{
+	struct kvm_fpu fpu;
+	int error;
+
+	error = kvm_ioctl(vcpu->fd, KVM_GET_FPU, &fpu);
+	if (error == 0)
+		*fsw = fpu.fsw;
+	return (error < 0 ? error : 0);
+}
+
+int
+vm_get_msr(struct vcpu *vcpu, uint32_t index, uint64_t *val)
+{
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry ent;
+	} m;
+	int r;
+
+	memset(&m, 0, sizeof(m));
+	m.hdr.nmsrs = 1;
+	m.ent.index = index;
+	r = kvm_ioctl(vcpu->fd, KVM_GET_MSRS, &m);
+	if (r != 1)
+		return (r < 0 ? r : -EINVAL);
+	*val = m.ent.data;
+	return (0);
+}
+
+int
+vm_set_msr(struct vcpu *vcpu, uint32_t index, uint64_t val)
+{
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry ent;
+	} m;
+	int r;
+
+	memset(&m, 0, sizeof(m));
+	m.hdr.nmsrs = 1;
+	m.ent.index = index;
+	m.ent.data = val;
+	r = kvm_ioctl(vcpu->fd, KVM_SET_MSRS, &m);
+	return (r == 1 ? 0 : (r < 0 ? r : -EINVAL));
 }
 
 int

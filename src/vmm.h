@@ -103,6 +103,13 @@ int	vm_set_x2apic(struct vcpu *vcpu) __must_check;
  */
 int	vm_inject_exception(struct vcpu *vcpu, int vector, bool errcode_valid,
 	    uint32_t errcode) __must_check;
+/* x87 FPU status word (FSW) of the vCPU. */
+int	vm_get_fpu_status(struct vcpu *vcpu, uint16_t *fsw) __must_check;
+/* Read / write one MSR of the vCPU through KVM. */
+int	vm_get_msr(struct vcpu *vcpu, uint32_t index, uint64_t *val)
+	    __must_check;
+int	vm_set_msr(struct vcpu *vcpu, uint32_t index, uint64_t val)
+	    __must_check;
 /* KVM_MP_STATE_* of the vCPU. */
 int	vm_get_mp_state(struct vcpu *vcpu, uint32_t *state) __must_check;
 
