@@ -247,8 +247,23 @@ vm_enable_msr_exits(struct vmctx *ctx)
 
 	memset(&cap, 0, sizeof(cap));
 	cap.cap = KVM_CAP_X86_USER_SPACE_MSR;
-	cap.args[0] = KVM_MSR_EXIT_REASON_UNKNOWN;
-	return (kvm_ioctl(ctx->vmfd, KVM_ENABLE_CAP, &cap) < 0 ? -errno : 0);
+	cap.args[0] = KVM_MSR_EXIT_REASON_UNKNOWN | KVM_MSR_EXIT_REASON_FILTER;
+	return (kvm_ioctl(ctx->vmfd, KVM_ENABLE_CAP, &cap));
+}
+
+int
+vm_filter_msr_write(struct vmctx *ctx, uint32_t msr)
+{
+	static uint8_t deny;		/* one MSR, bit clear: denied */
+	struct kvm_msr_filter f;
+
+	memset(&f, 0, sizeof(f));
+	f.flags = KVM_MSR_FILTER_DEFAULT_ALLOW;
+	f.ranges[0].flags = KVM_MSR_FILTER_WRITE;
+	f.ranges[0].nmsrs = 1;
+	f.ranges[0].base = msr;
+	f.ranges[0].bitmap = &deny;
+	return (kvm_ioctl(ctx->vmfd, KVM_X86_SET_MSR_FILTER, &f));
 }
 
 struct vcpu *
@@ -466,6 +481,49 @@ vm_inject_exception(struct vcpu *vcpu, int vector, bool errcode_valid,
 	ev.exception.error_code = errcode;
 	ev.flags = 0;
 	return (kvm_ioctl(vcpu->fd, KVM_SET_VCPU_EVENTS, &ev) < 0 ? -errno : 0);
+}
+
+int
+vm_get_idtr(struct vcpu *vcpu, uint64_t *base, uint16_t *limit)
+{
+	struct kvm_sregs s;
+	int error;
+
+	error = kvm_ioctl(vcpu->fd, KVM_GET_SREGS, &s);
+	if (error < 0)
+		return (error);
+	*base = s.idt.base;
+	*limit = s.idt.limit;
+	return (0);
+}
+
+int
+vm_syscall_enter(struct vcpu *vcpu, uint64_t star, uint64_t rip, uint64_t rsp,
+    uint64_t rflags)
+{
+	struct kvm_regs r;
+	struct kvm_sregs s;
+	uint16_t sel = (star >> 32) & 0xfffc;
+	int error;
+
+	error = kvm_ioctl(vcpu->fd, KVM_GET_REGS, &r);
+	if (error == 0)
+		error = kvm_ioctl(vcpu->fd, KVM_GET_SREGS, &s);
+	if (error < 0)
+		return (error);
+	s.cs = (struct kvm_segment){ .base = 0, .limit = 0xffffffff,
+	    .selector = sel, .type = 0xb, .present = 1, .dpl = 0, .db = 0,
+	    .s = 1, .l = 1, .g = 1 };
+	s.ss = (struct kvm_segment){ .base = 0, .limit = 0xffffffff,
+	    .selector = sel + 8, .type = 0x3, .present = 1, .dpl = 0, .db = 1,
+	    .s = 1, .l = 0, .g = 1 };
+	r.rip = rip;
+	r.rsp = rsp;
+	r.rflags = rflags | 0x2;
+	error = kvm_ioctl(vcpu->fd, KVM_SET_SREGS, &s);
+	if (error == 0)
+		error = kvm_ioctl(vcpu->fd, KVM_SET_REGS, &r);
+	return (error);
 }
 
 int

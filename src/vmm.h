@@ -69,8 +69,13 @@ void	*vm_guest_base(const struct vmctx *ctx, uint64_t *len);
 
 int	vm_set_topology(struct vmctx *ctx, const struct vm_topology *topo)
 	    __must_check;
-/* Exit to userspace on unknown MSRs (default: #GP inside KVM). */
+/*
+ * Exit to userspace on unknown MSRs (default: #GP inside KVM) and on
+ * accesses denied by vm_filter_msr_write().
+ */
 int	vm_enable_msr_exits(struct vmctx *ctx) __must_check;
+/* Make guest writes to msr exit to userspace (KVM_X86_SET_MSR_FILTER). */
+int	vm_filter_msr_write(struct vmctx *ctx, uint32_t msr) __must_check;
 
 /* Create vCPU id (0-based, APIC ID = id) with CPUID set. */
 struct vcpu *vm_vcpu_open(struct vmctx *ctx, int id);
@@ -103,6 +108,17 @@ int	vm_set_x2apic(struct vcpu *vcpu) __must_check;
  */
 int	vm_inject_exception(struct vcpu *vcpu, int vector, bool errcode_valid,
 	    uint32_t errcode) __must_check;
+/* Interrupt descriptor table register. */
+int	vm_get_idtr(struct vcpu *vcpu, uint64_t *base, uint16_t *limit)
+	    __must_check;
+/*
+ * Enter 64-bit kernel code as the SYSCALL instruction does (Intel SDM
+ * vol. 2B, SYSCALL): CS = STAR[47:32] and SS = CS + 8 as flat ring-0
+ * segments, RIP = rip, RSP = rsp, RFLAGS = rflags; other registers are
+ * left as they are.
+ */
+int	vm_syscall_enter(struct vcpu *vcpu, uint64_t star, uint64_t rip,
+	    uint64_t rsp, uint64_t rflags) __must_check;
 /* x87 FPU status word (FSW) of the vCPU. */
 int	vm_get_fpu_status(struct vcpu *vcpu, uint16_t *fsw) __must_check;
 /* Read / write one MSR of the vCPU through KVM. */
