@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include "arch/x86/pvm.h"
 #include "devctx.h"
 #include "iobus.h"
 #include "khyve.h"
@@ -51,6 +52,8 @@ struct machine {
 	int		m_fatefd;	/* eventfd: fate decided */
 	struct machine_stats m_stats;
 	struct acpipm_softc *m_pm;	/* for the power button */
+	bool		m_pvm_quirks;	/* x86.pvm_quirks */
+	struct pvm_state m_pvm;		/* SYSCALL repair (PVM hosts) */
 };
 
 /* The machine (one per process). */

@@ -76,6 +76,37 @@ unclaimed(struct vcpu_info *vi, enum io_space space, enum io_dir dir,
 }
 
 /*
+ * The patched #PF entry of a guest on a PVM host wrote to the hook port.
+ * Complete the OUT first (KVM finishes pending I/O before it honours
+ * immediate_exit), then look at the fault.
+ */
+static enum vm_suspend_how
+vmexit_pvm_hook(struct vcpu_info *vi, struct kvm_run *run)
+{
+	struct machine *m = vi->vi_m;
+	int error;
+
+	if (run->io.direction != KVM_EXIT_IO_OUT ||
+	    __atomic_load_n(&m->m_pvm.ps_pf_gpa, __ATOMIC_ACQUIRE) == 0)
+		return (VM_SUSPEND_NONE);
+	vcpu_set_immediate_exit(vi->vi_vcpu, true);
+	error = vm_run(vi->vi_vcpu);
+	vcpu_set_immediate_exit(vi->vi_vcpu, false);
+	if (error != -EINTR && error != 0) {
+		errno = -error;
+		log_warn("vcpu %d: completing the hook port write", vi->vi_id);
+		return (VM_SUSPEND_ERROR);
+	}
+	error = pvm_hook(&m->m_pvm, vi->vi_vcpu);
+	if (error != 0) {
+		log_warnx("vcpu %d: system-call repair failed: %s", vi->vi_id,
+		    strerror(-error));
+		return (VM_SUSPEND_ERROR);
+	}
+	return (VM_SUSPEND_NONE);
+}
+
+/*
  * KVM_EXIT_IO: count items of size bytes, packed at data_offset (string
  * and REP I/O are already split by KVM).
  */
@@ -91,6 +122,8 @@ vmexit_inout(struct vcpu_info *vi, struct kvm_run *run)
 
 	STAT_INC(m, pio);
 	dir = run->io.direction == KVM_EXIT_IO_OUT ? IO_WRITE : IO_READ;
+	if (run->io.port == PVM_HOOK_PORT && m->m_pvm_quirks)
+		return (vmexit_pvm_hook(vi, run));
 	if (size != 1 && size != 2 && size != 4)
 		return (unclaimed(vi, IO_PIO, dir, run->io.port, size));
 	data = (uint8_t *)run + run->io.data_offset;
@@ -155,6 +188,25 @@ msr_emulate(uint32_t msr, bool write, uint64_t *val)
 	}
 }
 
+/*
+ * The guest set its SYSCALL entry point (filtered on PVM hosts only): do
+ * the write, then arm the SYSCALL repair now that LSTAR and the IDT are
+ * set.
+ */
+static enum vm_suspend_how
+vmexit_lstar(struct vcpu_info *vi, struct kvm_run *run)
+{
+	struct machine *m = vi->vi_m;
+
+	if (vm_set_msr(vi->vi_vcpu, MSR_LSTAR, run->msr.data) != 0) {
+		run->msr.error = 1;
+		return (VM_SUSPEND_NONE);
+	}
+	if (pvm_arm(&m->m_pvm, vi->vi_vcpu, vm_gmem(m->m_ctx)) == -EFAULT)
+		log_debug("vcpu %d: LSTAR set before a usable IDT", vi->vi_id);
+	return (VM_SUSPEND_NONE);
+}
+
 static enum vm_suspend_how
 vmexit_msr(struct vcpu_info *vi, struct kvm_run *run)
 {
@@ -164,6 +216,9 @@ vmexit_msr(struct vcpu_info *vi, struct kvm_run *run)
 
 	STAT_INC(m, msr);
 	run->msr.error = 0;
+	if (run->msr.reason == KVM_MSR_EXIT_REASON_FILTER &&
+	    run->msr.index == MSR_LSTAR && write)
+		return (vmexit_lstar(vi, run));
 	if (msr_emulate(run->msr.index, write, &val)) {
 		if (!write)
 			run->msr.data = val;
@@ -531,6 +586,8 @@ vcpus_halt_tick(struct machine *m)
 	uint64_t n;
 	int i;
 
+	if (m->m_pvm_quirks)
+		pvm_check_patch(&m->m_pvm, vm_gmem(m->m_ctx));
 	for (i = 0; i < m->m_ncpus; i++) {
 		vi = &m->m_vcpus[i];
 		n = __atomic_load_n(&vi->vi_nexits, __ATOMIC_RELAXED);
