@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "arch/x86/cpuid.h"
 #include "arch/x86/layout.h"
+#include "arch/x86/pvh.h"
 #include "log.h"
 #include "vmm.h"
 
@@ -756,4 +757,59 @@ int
 vm_copyout_gva(struct vcpu *vcpu, uint64_t gva, const void *buf, size_t len)
 {
 	return (vm_copy_gva(vcpu, gva, (void *)(uintptr_t)buf, len, true));
+}
+
+static void
+boot_seg_to_kvm(const struct boot_seg *b, struct kvm_segment *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->base = b->base;
+	k->limit = b->limit;
+	k->selector = b->selector;
+	k->type = b->type;
+	k->s = b->s;
+	k->dpl = b->dpl;
+	k->present = b->present;
+	k->db = b->db;
+	k->l = b->l;
+	k->g = b->g;
+	k->unusable = b->unusable;
+}
+
+int
+vm_set_boot_state(struct vcpu *vcpu, const struct boot_cpu_state *bs)
+{
+	struct kvm_regs r;
+	struct kvm_sregs s;
+	int error;
+
+	error = kvm_ioctl(vcpu->fd, KVM_GET_SREGS, &s);
+	if (error < 0)
+		return (error);
+	boot_seg_to_kvm(&bs->cs, &s.cs);
+	boot_seg_to_kvm(&bs->ds, &s.ds);
+	boot_seg_to_kvm(&bs->es, &s.es);
+	boot_seg_to_kvm(&bs->fs, &s.fs);
+	boot_seg_to_kvm(&bs->gs, &s.gs);
+	boot_seg_to_kvm(&bs->ss, &s.ss);
+	boot_seg_to_kvm(&bs->tr, &s.tr);
+	boot_seg_to_kvm(&bs->ldt, &s.ldt);
+	s.gdt.base = bs->gdt_base;
+	s.gdt.limit = bs->gdt_limit;
+	s.idt.base = bs->idt_base;
+	s.idt.limit = bs->idt_limit;
+	s.cr0 = bs->cr0;
+	s.cr3 = bs->cr3;
+	s.cr4 = bs->cr4;
+	s.efer = bs->efer;
+	error = kvm_ioctl(vcpu->fd, KVM_SET_SREGS, &s);
+	if (error < 0)
+		return (error);
+	memset(&r, 0, sizeof(r));
+	r.rip = bs->rip;
+	r.rsp = bs->rsp;
+	r.rbx = bs->rbx;
+	r.rsi = bs->rsi;
+	r.rflags = bs->rflags | BOOT_RFLAGS_FIXED;
+	return (kvm_ioctl(vcpu->fd, KVM_SET_REGS, &r));
 }
