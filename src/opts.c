@@ -98,9 +98,9 @@ opts_usage(FILE *fp)
 	    "       -W: force virtio to use single-vector MSI\n"
 	    "       -x: local APIC in x2APIC mode\n"
 	    "       -Y: disable the MP table\n"
-	    "       --kernel: boot this Linux bzImage directly\n"
-	    "       --initrd: initial ramdisk for --kernel\n"
-	    "       --cmdline: kernel command line for --kernel\n");
+	    "       --kernel: kernel image to boot directly\n"
+	    "       --initrd: initial RAM disk for the kernel\n"
+	    "       --cmdline: kernel command line\n");
 }
 
 /* The flag as the user wrote it, for messages. */
