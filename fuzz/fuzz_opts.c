@@ -7,6 +7,10 @@
  * dumped, and finally the whole input is loaded as a -k file (through a
  * memfd, so nothing touches the disk).  None of these may exit, abort or
  * overrun.
+ *
+ * '/' in the words becomes '_', so "-k /dev/zero" or "-k /dev/tty" cannot
+ * make a run read forever or block; a -k name then resolves (and almost
+ * always fails) in the current directory.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -44,8 +48,9 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	/* -h, -s help and -l help print on stdout. */
-	if (freopen("/dev/null", "w", stdout) == NULL)
+	/* -h, -s help and -l help print on stdout; nothing reads stdin. */
+	if (freopen("/dev/null", "w", stdout) == NULL ||
+	    freopen("/dev/null", "r", stdin) == NULL)
 		abort();
 	devnull = fopen("/dev/null", "w");
 	memfd = memfd_create("fuzz_opts", 0);
@@ -73,8 +78,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	argv[argc++] = (char *)"khyve";
 	for (p = buf, end = buf + size; p <= end && argc <= MAXWORDS; ) {
 		argv[argc++] = p;
-		while (p < end && *p != '\0' && *p != '\n')
+		while (p < end && *p != '\0' && *p != '\n') {
+			if (*p == '/')
+				*p = '_';
 			p++;
+		}
 		*p++ = '\0';
 	}
 	argv[argc] = NULL;

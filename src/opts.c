@@ -444,6 +444,7 @@ opts_one(int ch, const char *arg)
 int
 opts_parse(int argc, char **argv)
 {
+	const char *word;
 	char flag[16];
 	int ch, error;
 
@@ -452,13 +453,15 @@ opts_parse(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, opts_short, opts_long,
 	    NULL)) != -1) {
 		if (ch == '?') {
-			if (optopt != 0)
+			word = optind > 0 && optind <= argc ?
+			    argv[optind - 1] : "?";
+			if (strncmp(word, "--", 2) == 0)
+				log_warnx("%.*s: %s", (int)MIN(strcspn(word,
+				    "="), 64), word, optopt != 0 ?
+				    "takes no argument" : "unknown option");
+			else
 				log_warnx("%s: unknown option",
 				    opts_label(optopt, flag, sizeof(flag)));
-			else
-				log_warnx("%.64s: unknown option",
-				    optind > 0 && optind <= argc ?
-				    argv[optind - 1] : "?");
 			return (KHYVE_EXIT_USAGE);
 		}
 		if (ch == ':') {

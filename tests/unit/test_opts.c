@@ -201,6 +201,9 @@ TEST(unsupported_and_unknown)
 	CHECK_USAGE("-Z", "-Z", "vm");
 	CHECK(strstr(err_text, "unknown option") != NULL);
 	CHECK_USAGE("--bogus", "--bogus", "vm");
+	CHECK_USAGE("--bogus", "--bogus=1", "vm");
+	CHECK_USAGE("--help", "--help=1", "vm");
+	CHECK(strstr(err_text, "takes no argument") != NULL);
 	CHECK_USAGE("-m", "vm", "-m");
 	CHECK(strstr(err_text, "missing argument") != NULL);
 	CHECK_USAGE("--kernel", "vm", "--kernel");
