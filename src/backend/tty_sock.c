@@ -1,0 +1,189 @@
+/*
+ * tty_sock.c: the tcp= and unix= backends (bhyve's uart_backend.c
+ * uart_tcp_backend): a listening socket, one client at a time; an extra
+ * client is told so and closed; when the client leaves, the listener
+ * takes the next one.  Output while nobody is connected is discarded.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include "backend/tty_impl.h"
+#include "log.h"
+
+static const char tty_busy_msg[] = "khyve: this console already has a client\r\n";
+
+int
+tty_local_addr(struct tty_backend *tb, struct sockaddr_storage *ss,
+    socklen_t *lenp)
+{
+	int error = 0;
+
+	pthread_mutex_lock(&tb->tb_mtx);
+	*lenp = sizeof(*ss);
+	if (tb->tb_lfd < 0)
+		error = -ENOTSOCK;
+	else if (getsockname(tb->tb_lfd, (struct sockaddr *)ss, lenp) < 0)
+		error = -errno;
+	pthread_mutex_unlock(&tb->tb_mtx);
+	return (error);
+}
+
+void
+tty_accept_cb(int lfd, enum ev_type type, void *arg)
+{
+	struct tty_backend *tb = arg;
+	int fd, one = 1;
+
+	fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	pthread_mutex_lock(&tb->tb_mtx);
+	if (tb->tb_ifd >= 0) {
+		/* One client at a time; bhyve tells the extra one and closes. */
+		(void)send(fd, tty_busy_msg, sizeof(tty_busy_msg) - 1,
+		    MSG_DONTWAIT | MSG_NOSIGNAL);
+		close(fd);
+		pthread_mutex_unlock(&tb->tb_mtx);
+		return;
+	}
+	/* Interactive: keystrokes and echoes should not wait for Nagle. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	tb->tb_ifd = fd;
+	tb->tb_ofd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (tb->tb_ofd < 0 || tty_add_events(tb) != 0) {
+		log_warn("%s: cannot take the client", tb->tb_name);
+		tty_drop_client(tb);
+	} else {
+		log_info("%s: client connected", tb->tb_name);
+	}
+	pthread_mutex_unlock(&tb->tb_mtx);
+}
+
+/* "IP:PORT" or "[IPv6]:PORT" into the address to listen on. */
+static int
+tty_parse_inet(const char *s, struct addrinfo **aip)
+{
+	struct addrinfo hints;
+	char host[256];
+	const char *port, *end;
+	size_t len;
+
+	if (*s == '[') {
+		end = strchr(s, ']');
+		if (end == NULL || end[1] != ':')
+			return (-EINVAL);
+		s++;
+		port = end + 2;
+	} else {
+		end = strrchr(s, ':');
+		if (end == NULL || memchr(s, ':', (size_t)(end - s)) != NULL)
+			return (-EINVAL);
+		port = end + 1;
+	}
+	len = (size_t)(end - s);
+	if (len == 0 || len >= sizeof(host) || *port == '\0' ||
+	    strspn(port, "0123456789") != strlen(port) || strlen(port) > 5 ||
+	    atoi(port) > 65535)
+		return (-EINVAL);
+	memcpy(host, s, len);
+	host[len] = '\0';
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+	if (getaddrinfo(host, port, &hints, aip) != 0)
+		return (-EINVAL);
+	return (0);
+}
+
+int
+tty_open_tcp(struct tty_backend *tb, const char *addr)
+{
+	struct addrinfo *ai;
+	int error, one = 1;
+
+	tb->tb_sock = true;
+	error = tty_parse_inet(addr, &ai);
+	if (error != 0) {
+		log_warnx("%s: bad address (want tcp=IP:PORT or "
+		    "tcp=[IPv6]:PORT)", tb->tb_name);
+		return (-EINVAL);
+	}
+	tb->tb_lfd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
+	if (tb->tb_lfd < 0 ||
+	    setsockopt(tb->tb_lfd, SOL_SOCKET, SO_REUSEADDR, &one,
+	    sizeof(one)) < 0 ||
+	    bind(tb->tb_lfd, ai->ai_addr, ai->ai_addrlen) < 0 ||
+	    listen(tb->tb_lfd, 1) < 0) {
+		error = -errno;
+		log_warnx("%s: cannot listen: %s", tb->tb_name,
+		    strerror(errno));
+	}
+	freeaddrinfo(ai);
+	return (error);
+}
+
+int
+tty_open_unix(struct tty_backend *tb, const char *path)
+{
+	struct sockaddr_un sun;
+	struct stat st;
+	int fd, error;
+
+	tb->tb_sock = true;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (*path == '\0' || strlen(path) >= sizeof(sun.sun_path)) {
+		log_warnx("%s: bad socket path", tb->tb_name);
+		return (*path == '\0' ? -EINVAL : -ENAMETOOLONG);
+	}
+	memcpy(sun.sun_path, path, strlen(path));
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			log_warnx("%s: exists and is not a socket; not "
+			    "replacing it", tb->tb_name);
+			return (-EEXIST);
+		}
+		/* A socket someone still listens on is not stale. */
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd >= 0 && connect(fd, (struct sockaddr *)&sun,
+		    sizeof(sun)) == 0) {
+			close(fd);
+			log_warnx("%s: socket is in use", tb->tb_name);
+			return (-EADDRINUSE);
+		}
+		if (fd >= 0)
+			close(fd);
+		(void)unlink(path);
+	}
+	tb->tb_lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
+	if (tb->tb_lfd < 0 ||
+	    bind(tb->tb_lfd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		error = -errno;
+		log_warnx("%s: cannot bind: %s", tb->tb_name, strerror(errno));
+		return (error);
+	}
+	tb->tb_unlink = strdup(path);
+	if (tb->tb_unlink == NULL) {
+		(void)unlink(path);
+		log_warnx("%s: out of memory", tb->tb_name);
+		return (-ENOMEM);
+	}
+	if (listen(tb->tb_lfd, 1) < 0) {
+		error = -errno;
+		log_warnx("%s: cannot listen: %s", tb->tb_name,
+		    strerror(errno));
+		return (error);
+	}
+	return (0);
+}
