@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# Boot every test guest under khyve (and a few under QEMU) and check both
+# the exit status and the guest's own console verdict.
+#
+#   tests/guest/run.sh [BUILD]       BUILD defaults to "build"
+#
+# Prints one line per test: "PASS guest:NAME", "FAIL guest:NAME (why)"
+# followed by the console indented, or "SKIP guest:NAME: reason".  QEMU
+# runs are named "qemu:NAME".  Environment: GUEST_TIMEOUT (seconds per
+# boot, default 120), QEMU (the QEMU binary, default qemu-system-x86_64).
+set -u
+BUILD=${1:-build}
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top" || exit 2
+TIMEOUT=${GUEST_TIMEOUT:-120}
+QEMU=${QEMU:-qemu-system-x86_64}
+KHYVE=$BUILD/khyve
+work=$(mktemp -d)
+qpid=
+trap '[ -n "$qpid" ] && kill "$qpid" 2>/dev/null; rm -rf "$work"' EXIT
+failed=0
+
+# Why KVM cannot be used, or nothing when it can.
+kvm_problem() {
+	[ -e /dev/kvm ] || { echo "no /dev/kvm on this host"; return; }
+	[ -c /dev/kvm ] || { echo "/dev/kvm is not a character device"; return; }
+	if ! (exec 3<>/dev/kvm) 2>/dev/null; then
+		echo "cannot open /dev/kvm read-write as $(id -un)"
+	fi
+}
+
+# show FILE: the console (or log) indented under a FAIL line.
+show() {
+	[ -s "$1" ] || { echo "    (no output)"; return; }
+	tr -d '\r' <"$1" | tail -n 60 | sed 's/^/    /'
+}
+
+# verdict KIND:NAME RC WANT_RC CONSOLE LOG MUST... [-- FORBID...]
+# Decides PASS or FAIL from the exit status and the console contents.
+verdict() {
+	local id=$1 rc=$2 want=$3 out=$4 log=$5 why="" pat forbid=0
+	shift 5
+	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+		why="timed out after ${TIMEOUT}s"
+	elif [ "$want" != any ] && [ "$rc" -ne "$want" ]; then
+		why="exit status $rc, expected $want"
+	fi
+	for pat in "$@"; do
+		[ -n "$why" ] && break
+		if [ "$pat" = -- ]; then
+			forbid=1
+			continue
+		fi
+		if [ $forbid -eq 0 ] && ! tr -d '\r' <"$out" | grep -qE -- "$pat"; then
+			why="console lacks /$pat/"
+		elif [ $forbid -eq 1 ] && tr -d '\r' <"$out" | grep -qE -- "$pat"; then
+			why="console has /$pat/"
+		fi
+	done
+	if [ -z "$why" ]; then
+		echo "PASS $id"
+		return
+	fi
+	failed=1
+	echo "FAIL $id ($why)"
+	echo "    console:"
+	show "$out"
+	if [ -s "$log" ]; then
+		echo "    stderr:"
+		show "$log"
+	fi
+}
+
+# khyve NAME ELF CPUS WANT_RC CMDLINE MUST... [-- FORBID...]
+khyve() {
+	local name=$1 elf=$BUILD/guest/$2.elf cpus=$3 want=$4 cmd=$5 rc
+	shift 5
+	if [ -n "$kvm_why" ]; then
+		echo "SKIP guest:$name: $kvm_why"
+		return
+	fi
+	if [ ! -x "$KHYVE" ]; then
+		failed=1
+		echo "FAIL guest:$name ($KHYVE is missing: run make)"
+		return
+	fi
+	if [ ! -f "$elf" ]; then
+		failed=1
+		echo "FAIL guest:$name ($elf is missing: run make guests)"
+		return
+	fi
+	timeout -k 5 "$TIMEOUT" "$KHYVE" -c "$cpus" -m 128M -u \
+	    -s 0,hostbridge -s 31,lpc -l com1,stdio \
+	    --kernel "$elf" --cmdline "$cmd" "g$name" \
+	    </dev/null >"$work/$name.out" 2>"$work/$name.err"
+	rc=$?
+	verdict "guest:$name" "$rc" "$want" "$work/$name.out" \
+	    "$work/$name.err" "$@"
+}
+
+# qemu_boot NAME ELF CMDLINE: boot under QEMU, leaving the console in
+# $work/qNAME.out and the exit status in $work/qNAME.rc.
+qemu_boot() {
+	local name=$1 elf=$BUILD/guest/$2.elf cmd=$3
+	[ -f "$elf" ] || return
+	: >"$work/q$name.out"
+	timeout -k 5 "$TIMEOUT" "$QEMU" -M pc -enable-kvm -m 128 \
+	    -kernel "$elf" -append "$cmd" -display none \
+	    -serial "file:$work/q$name.out" -no-reboot \
+	    </dev/null >"$work/q$name.err" 2>&1
+	echo $? >"$work/q$name.rc"
+}
+
+# qemu_verdict NAME ELF MUST... [-- FORBID...]
+# QEMU exits 0 for poweroff, reset (-no-reboot) and triple fault alike, so
+# only the console decides.
+qemu_verdict() {
+	local name=$1 elf=$BUILD/guest/$2.elf
+	shift 2
+	if [ -n "$kvm_why" ]; then
+		echo "SKIP qemu:$name: $kvm_why"
+	elif [ -z "$have_qemu" ]; then
+		echo "SKIP qemu:$name: $QEMU is not installed"
+	elif [ ! -f "$elf" ]; then
+		failed=1
+		echo "FAIL qemu:$name ($elf is missing: run make guests)"
+	else
+		verdict "qemu:$name" "$(cat "$work/q$name.rc")" 0 \
+		    "$work/q$name.out" "$work/q$name.err" "$@"
+	fi
+}
+
+kvm_why=$(kvm_problem)
+have_qemu=$(command -v "$QEMU" 2>/dev/null)
+
+# QEMU boots slowly here (its firmware runs emulated): boot those guests
+# in the background while khyve's run, and judge them at the end.
+if [ -z "$kvm_why" ] && [ -n "$have_qemu" ]; then
+	(
+		qemu_boot hello hello "hello=world"
+		qemu_boot acpi acpi "ncpus=1 pm1a_cnt=0x604 s5=0"
+		qemu_boot pci pci "hostbridge=8086:1237 lpc=1"
+		qemu_boot uart uart ""
+		qemu_boot user user ""
+	) &
+	qpid=$!
+fi
+
+# The guest's own verdict is a line "PASS"; anything the kit reports as a
+# failure starts with "FAIL" or "kit: exception".
+ok=('^PASS$' -- '^FAIL' 'kit: exception')
+acpi_args="pm1a_cnt=0x404 s5=5 reset=0xcf9 reset_value=6"
+
+khyve hello hello 1 1 "hello=world" "${ok[@]}"
+khyve acpi-c1 acpi 1 1 "ncpus=1 $acpi_args" "${ok[@]}"
+khyve acpi-c2 acpi 2 1 "ncpus=2 $acpi_args" "${ok[@]}"
+khyve acpi-c4 acpi 4 1 "ncpus=4 $acpi_args" "${ok[@]}"
+khyve rtc rtc 1 1 "epoch=$(date +%s) memsize=128M" "${ok[@]}"
+khyve pci pci 1 1 "devices=0,31" "${ok[@]}"
+khyve uart uart 1 1 "" "${ok[@]}" LEAK
+khyve user user 1 1 "" "${ok[@]}"
+khyve reset_cf9 reset_cf9 1 0 "" 'resetting through the reset control' \
+    -- '^FAIL' 'still running' 'kit: exception'
+khyve reset_kbd reset_kbd 1 0 "" 'resetting through the keyboard' \
+    -- '^FAIL' 'still running' 'kit: exception'
+khyve triple triple 1 3 "" 'triple fault now' \
+    -- '^FAIL' 'still running' 'kit: exception'
+khyve halt halt 1 2 "" 'halting with interrupts off' \
+    -- '^FAIL' 'kit: exception'
+khyve fault fault 1 3 "" '^FAIL exception$' 'exception 14 \(#PF\)' \
+    'address 0x200000000' -- '^PASS' 'did not fault'
+
+if [ -n "$qpid" ]; then
+	wait "$qpid"
+	qpid=
+fi
+qemu_verdict hello hello "${ok[@]}"
+qemu_verdict acpi acpi "${ok[@]}"
+qemu_verdict pci pci "${ok[@]}"
+qemu_verdict uart uart "${ok[@]}" LEAK
+qemu_verdict user user "${ok[@]}"
+
+exit $failed
