@@ -316,16 +316,57 @@ elf_scan_notes(const uint8_t *buf, const struct elf_phdr *ph, unsigned seg,
 	return (0);
 }
 
+/* Segment i (ph, validated) must not overlap an earlier PT_LOAD. */
+static int
+elf_check_overlap(const uint8_t *buf, const struct elf_hdr *h, unsigned i,
+    const struct elf_phdr *ph, char *err, size_t errlen)
+{
+	struct elf_phdr other;
+	unsigned j;
+
+	/* At most 512 * 511 / 2 comparisons over a whole image. */
+	for (j = 0; j < i; j++) {
+		elf_get_phdr(buf, h, j, &other);
+		if (other.ph_type != PT_LOAD || other.ph_memsz == 0)
+			continue;
+		/* Both ranges were checked not to wrap. */
+		if (ph->ph_paddr < other.ph_paddr + other.ph_memsz &&
+		    other.ph_paddr < ph->ph_paddr + ph->ph_memsz) {
+			elf_err(err, errlen, "segment %u at 0x%llx (size 0x%llx) "
+			    "overlaps segment %u", i,
+			    (unsigned long long)ph->ph_paddr,
+			    (unsigned long long)ph->ph_memsz, j);
+			return (-EINVAL);
+		}
+	}
+	return (0);
+}
+
+/* True when gpa is in the file-backed part of a (validated) PT_LOAD. */
+static bool
+elf_entry_loaded(const uint8_t *buf, const struct elf_hdr *h, uint64_t gpa)
+{
+	struct elf_phdr ph;
+	unsigned i;
+
+	for (i = 0; i < h->eh_phnum; i++) {
+		elf_get_phdr(buf, h, i, &ph);
+		if (ph.ph_type == PT_LOAD && ph.ph_memsz != 0 &&
+		    gpa >= ph.ph_paddr && gpa - ph.ph_paddr < ph.ph_filesz)
+			return (true);
+	}
+	return (false);
+}
+
 int
 elf_load(const void *image, size_t len, struct gmem *mem,
     struct elf_info *out, char *err, size_t errlen)
 {
 	const uint8_t *buf = image;
 	struct elf_hdr h;
-	struct elf_phdr ph, other;
+	struct elf_phdr ph;
 	uint64_t lo, hi;
-	unsigned i, j, nload;
-	bool found;
+	unsigned i, nload;
 	int error;
 
 	if (err != NULL && errlen > 0)
@@ -364,21 +405,9 @@ elf_load(const void *image, size_t len, struct gmem *mem,
 			return (error);
 		if (ph.ph_memsz == 0)
 			continue;
-		/* At most 512 * 511 / 2 comparisons. */
-		for (j = 0; j < i; j++) {
-			elf_get_phdr(buf, &h, j, &other);
-			if (other.ph_type != PT_LOAD || other.ph_memsz == 0)
-				continue;
-			/* Both ranges were checked not to wrap. */
-			if (ph.ph_paddr < other.ph_paddr + other.ph_memsz &&
-			    other.ph_paddr < ph.ph_paddr + ph.ph_memsz) {
-				elf_err(err, errlen, "segment %u at 0x%llx (size "
-				    "0x%llx) overlaps segment %u", i,
-				    (unsigned long long)ph.ph_paddr,
-				    (unsigned long long)ph.ph_memsz, j);
-				return (-EINVAL);
-			}
-		}
+		if ((error = elf_check_overlap(buf, &h, i, &ph, err,
+		    errlen)) != 0)
+			return (error);
 		lo = MIN(lo, ph.ph_paddr);
 		hi = MAX(hi, ph.ph_paddr + ph.ph_memsz);
 		nload++;
@@ -387,21 +416,10 @@ elf_load(const void *image, size_t len, struct gmem *mem,
 		elf_err(err, errlen, "no loadable segments");
 		return (-EINVAL);
 	}
-	if (out->has_pvh) {
-		found = false;
-		for (i = 0; i < h.eh_phnum && !found; i++) {
-			elf_get_phdr(buf, &h, i, &ph);
-			if (ph.ph_type == PT_LOAD && ph.ph_memsz != 0 &&
-			    out->pvh_entry >= ph.ph_paddr &&
-			    out->pvh_entry - ph.ph_paddr < ph.ph_filesz)
-				found = true;
-		}
-		if (!found) {
-			elf_err(err, errlen, "PVH entry 0x%llx is not inside "
-			    "a loaded segment",
-			    (unsigned long long)out->pvh_entry);
-			return (-EINVAL);
-		}
+	if (out->has_pvh && !elf_entry_loaded(buf, &h, out->pvh_entry)) {
+		elf_err(err, errlen, "PVH entry 0x%llx is not inside a loaded "
+		    "segment", (unsigned long long)out->pvh_entry);
+		return (-EINVAL);
 	}
 
 	/* Pass 2: copy.  Pass 1 proved every range is RAM. */
