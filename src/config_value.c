@@ -238,6 +238,21 @@ config_parse_assignment(const char *kv)
 	return (error != 0 ? -EINVAL : 0);
 }
 
+/* Why config_parse_assignment() refused kv, for the message. */
+static const char *
+cfg_why(const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+
+	if (eq == NULL)
+		return ("want key=value");
+	if (eq == kv)
+		return ("empty key");
+	if (eq[1] == '\0')
+		return ("empty value");
+	return ("malformed key, or it conflicts with an existing key");
+}
+
 static bool
 cfg_blank(const char *s)
 {
@@ -278,15 +293,13 @@ config_load_file(const char *path)
 		error = config_parse_assignment(line);
 		if (error != 0) {
 			log_warnx("-k: %s line %u: invalid setting '%.200s' "
-			    "(want key=value%s)", path, lineno, line,
-			    strchr(line, '=') != NULL ? "; the key may be "
-			    "malformed or conflict with an existing key" : "");
+			    "(%s)", path, lineno, line, cfg_why(line));
 			break;
 		}
 	}
 	if (error == 0 && ferror(fp)) {
 		error = -EIO;
-		log_warnx("-k: %s: read error", path);
+		log_warn("-k: %s: read error", path);
 	}
 	free(line);
 	fclose(fp);

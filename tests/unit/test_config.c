@@ -580,6 +580,7 @@ TEST(load_file)
 	err = capture_stderr(load, &la);
 	CHECK_EQ(la.rc, -EINVAL);
 	CHECK(strstr(err, "line 2") != NULL);
+	CHECK(strstr(err, "empty value") != NULL);
 	unlink(path);
 	la.path = path = write_temp("x.y=1\nx=2\n");
 	err = capture_stderr(load, &la);
@@ -592,6 +593,10 @@ TEST(load_file)
 	CHECK(strstr(err, "line 2") != NULL);
 	CHECK(config_get(NULL, "b") == NULL);
 	unlink(path);
+	la.path = "/";
+	err = capture_stderr(load, &la);
+	CHECK_EQ(la.rc, -EIO);
+	CHECK(strstr(err, "read error") != NULL);
 	la.path = "/nonexistent/khyve.conf";
 	err = capture_stderr(load, &la);
 	CHECK_EQ(la.rc, -ENOENT);
