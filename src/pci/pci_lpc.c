@@ -23,11 +23,18 @@ static const struct lpc_uart {
 };
 
 static struct pci_devinst *lpc_bridge;
+static unsigned lpc_coms;		/* COM ports created, bit n = COM(n+1) */
 
 bool
 lpc_present(void)
 {
 	return (lpc_bridge != NULL);
+}
+
+unsigned
+lpc_com_mask(void)
+{
+	return (lpc_coms);
 }
 
 static int
@@ -60,6 +67,7 @@ lpc_init_uarts(const struct devctx *dc)
 			    lpc_uarts[i].port);
 			return (error);
 		}
+		lpc_coms |= 1u << i;
 	}
 	return (0);
 }

@@ -8,5 +8,7 @@
 
 /* True once an lpc device was created (pci_init). */
 bool	lpc_present(void);
+/* Bit n set when COM(n+1) exists (for the ACPI tables). */
+unsigned lpc_com_mask(void);
 
 #endif /* PCI_LPC_H */

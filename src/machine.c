@@ -1,0 +1,384 @@
+/*
+ * machine.c: build the VM from the config tree and wire the platform
+ * (bhyve's bhyverun.c main() body and its *_init calls).
+ *
+ * This is the one place that knows which chip sits at which port and
+ * which interrupt line: device models only see their devctx.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+#include "arch/x86/acpi.h"
+#include "arch/x86/layout.h"
+#include "arch/x86/mptable.h"
+#include "backend/tty.h"
+#include "boot.h"
+#include "config.h"
+#include "hw/acpipm.h"
+#include "hw/i8042.h"
+#include "hw/mc146818.h"
+#include "hw/post.h"
+#include "log.h"
+#include "machine.h"
+#include "mevent.h"
+#include "pci/pci_emul.h"
+#include "pci/pci_lpc.h"
+
+#define HALT_TICK_MS	200
+
+struct machine machine = { .m_fatefd = -1 };
+
+static struct rtc_softc *rtc;
+static struct post_softc *post;
+static struct i8042_softc *i8042;
+
+int
+machine_exit_status(enum vm_suspend_how how)
+{
+	switch (how) {
+	case VM_SUSPEND_RESET:
+		return (KHYVE_EXIT_RESET);
+	case VM_SUSPEND_POWEROFF:
+		return (KHYVE_EXIT_POWEROFF);
+	case VM_SUSPEND_HALT:
+		return (KHYVE_EXIT_HALT);
+	case VM_SUSPEND_TRIPLEFAULT:
+		return (KHYVE_EXIT_TRIPLEFAULT);
+	default:
+		return (KHYVE_EXIT_ERROR);
+	}
+}
+
+void
+machine_suspend(enum vm_suspend_how how)
+{
+	struct machine *m = &machine;
+	int expected = VM_SUSPEND_NONE;
+	uint64_t one = 1;
+
+	if (how == VM_SUSPEND_NONE)
+		return;
+	if (!__atomic_compare_exchange_n(&m->m_fate, &expected, (int)how, false,
+	    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		return;
+	vcpus_kick_all(m);
+	if (m->m_fatefd >= 0)
+		(void)write(m->m_fatefd, &one, sizeof(one));
+}
+
+/* devctx callbacks: the KVM side of interrupt lines, MSI and suspend. */
+static int
+mach_irq_set(void *opaque, unsigned gsi, int level)
+{
+	return (vm_irq_line(machine.m_ctx, gsi, level));
+}
+
+static int
+mach_msi(void *opaque, uint64_t addr, uint32_t data)
+{
+	return (vm_lapic_msi(machine.m_ctx, addr, data));
+}
+
+static void
+mach_suspend(void *opaque, enum vm_suspend_how how)
+{
+	machine_suspend(how);
+}
+
+/*
+ * 0xcf8-0xcfb: a dword at 0xcf8 is the PCI address latch; the byte at
+ * 0xcf9 is the reset control register (two devices share the range on a
+ * real PIIX too).
+ */
+static int
+port_cf8_io(void *arg, enum io_dir dir, uint64_t off, unsigned size,
+    uint64_t *val)
+{
+	if (off == 0 && size == 4)
+		return (pci_cfgaddr_io(NULL, dir, 0, 4, val));
+	if (off == 1 && size == 1)
+		return (acpipm_reset_io(arg, dir, 0, 1, val));
+	if (dir == IO_READ)
+		*val = ~0ULL;
+	return (0);
+}
+
+static void
+reg_port(uint16_t port, unsigned len, io_handler_t fn, void *arg,
+    const char *name)
+{
+	int error;
+
+	error = io_register(&machine.m_bus, IO_PIO, port, len, fn, arg, name);
+	if (error != 0) {
+		errno = -error;
+		fatal(KHYVE_EXIT_ERROR, "%s: cannot register port 0x%x", name,
+		    port);
+	}
+}
+
+static void
+build_topology(struct vm_topology *t)
+{
+	uint64_t cpus, sockets, cores, threads;
+
+	cpus = config_uint64(NULL, "cpus", 1);
+	sockets = config_uint64(NULL, "sockets", cpus);
+	cores = config_uint64(NULL, "cores", 1);
+	threads = config_uint64(NULL, "threads", 1);
+	if (cpus == 0 || cpus > UINT16_MAX)
+		fatalx(KHYVE_EXIT_USAGE, "-c: invalid vCPU count %" PRIu64, cpus);
+	if (sockets == 0 || cores == 0 || threads == 0 ||
+	    sockets > UINT16_MAX || cores > UINT16_MAX || threads > UINT16_MAX ||
+	    sockets * cores * threads != cpus)
+		fatalx(KHYVE_EXIT_USAGE, "-c: %" PRIu64 " vCPUs do not match "
+		    "sockets=%" PRIu64 " x cores=%" PRIu64 " x threads=%" PRIu64,
+		    cpus, sockets, cores, threads);
+	t->ncpus = (uint16_t)cpus;
+	t->sockets = (uint16_t)sockets;
+	t->cores = (uint16_t)cores;
+	t->threads = (uint16_t)threads;
+}
+
+static void
+build_platform(struct machine *m)
+{
+	struct devctx *dc = &m->m_dc;
+	struct acpipm_softc *pm;
+
+	rtc = rtc_init(dc, IRQ_RTC, config_bool(NULL, "rtc.use_localtime",
+	    true));
+	i8042 = i8042_init(dc, IRQ_KBD, IRQ_AUX);
+	pm = acpipm_init(dc, IRQ_SCI);
+	post = post_init(dc);
+	if (rtc == NULL || i8042 == NULL || pm == NULL || post == NULL)
+		fatal(KHYVE_EXIT_ERROR, "cannot create the platform devices");
+	m->m_pm = pm;
+	rtc_set_memsize(rtc, vm_get_lowmem_size(m->m_ctx),
+	    vm_get_highmem_size(m->m_ctx));
+
+	reg_port(IO_RTC, 2, rtc_io, rtc, "rtc");
+	reg_port(IO_KBD_DATA, 1, i8042_data_io, i8042, "i8042 data");
+	reg_port(IO_KBD_STATUS, 1, i8042_cmd_io, i8042, "i8042 command");
+	reg_port(IO_POST, 1, post_io, post, "post");
+	reg_port(IO_PM1A_EVT, 4, acpipm_evt_io, pm, "pm1a_evt");
+	reg_port(IO_PM1A_CNT, 2, acpipm_cnt_io, pm, "pm1a_cnt");
+	reg_port(IO_PM_TIMER, 4, acpipm_timer_io, pm, "pm_timer");
+	reg_port(IO_PCI_CFGADDR, 4, port_cf8_io, pm, "pci cfgaddr/reset");
+	reg_port(IO_PCI_CFGDATA, 4, pci_cfgdata_io, NULL, "pci cfgdata");
+}
+
+static void
+build_tables(struct machine *m)
+{
+	struct acpi_config ac;
+	uint64_t rsdp;
+	int error;
+
+	/* MP tables carry 8-bit APIC IDs: none for larger VMs. */
+	if (config_bool(NULL, "x86.mptable", true) && m->m_ncpus > 254)
+		log_warnx("-c %d: no MP table above 254 vCPUs (as with -Y)",
+		    m->m_ncpus);
+	else if (config_bool(NULL, "x86.mptable", true)) {
+		error = mptable_build(vm_gmem(m->m_ctx), m->m_ncpus);
+		if (error != 0) {
+			errno = -error;
+			fatal(KHYVE_EXIT_ERROR, "cannot build the MP table");
+		}
+	}
+	memset(&ac, 0, sizeof(ac));
+	ac.ncpus = m->m_ncpus;
+	ac.lowmem = vm_get_lowmem_size(m->m_ctx);
+	ac.highmem = vm_get_highmem_size(m->m_ctx);
+	ac.pci = true;
+	ac.com_mask = lpc_com_mask();
+	error = acpi_build(vm_gmem(m->m_ctx), &ac, &rsdp);
+	if (error != 0) {
+		errno = -error;
+		fatal(KHYVE_EXIT_ERROR, "cannot build the ACPI tables");
+	}
+	boot_set_rsdp(rsdp);
+}
+
+static void
+build_vcpus(struct machine *m)
+{
+	bool x2apic;
+	int i;
+
+	x2apic = config_bool(NULL, "x86.x2apic", false);
+	m->m_vcpus = calloc(m->m_ncpus, sizeof(*m->m_vcpus));
+	if (m->m_vcpus == NULL)
+		fatal(KHYVE_EXIT_ERROR, "vcpus");
+	for (i = 0; i < m->m_ncpus; i++) {
+		m->m_vcpus[i].vi_m = m;
+		m->m_vcpus[i].vi_id = i;
+		m->m_vcpus[i].vi_vcpu = vm_vcpu_open(m->m_ctx, i);
+		if (m->m_vcpus[i].vi_vcpu == NULL)
+			fatal(KHYVE_EXIT_ERROR, "cannot create vCPU %d", i);
+		if (x2apic && vm_set_x2apic(m->m_vcpus[i].vi_vcpu) != 0)
+			fatalx(KHYVE_EXIT_ERROR, "vCPU %d: cannot enable x2APIC",
+			    i);
+	}
+}
+
+void
+machine_build(void)
+{
+	struct machine *m = &machine;
+	struct vm_topology topo;
+	uint64_t memsize;
+	int error;
+
+	m->m_name = config_get(NULL, "name");
+	build_topology(&topo);
+	if (config_get_size(NULL, "memory.size", 256 * MiB, MiB, &memsize) != 0)
+		fatalx(KHYVE_EXIT_USAGE, "-m: invalid memory size '%s'",
+		    config_get(NULL, "memory.size"));
+	if (memsize < 2 * MiB || (memsize & 0xfff) != 0)
+		fatalx(KHYVE_EXIT_USAGE, "-m: memory size must be a multiple of "
+		    "4 KiB and at least 2 MiB");
+	m->m_strictio = config_bool(NULL, "x86.strictio", false);
+	m->m_strictmsr = config_bool(NULL, "x86.strictmsr", true);
+	m->m_verbosemsr = config_bool(NULL, "x86.verbosemsr", false);
+	m->m_pvm_quirks = config_bool(NULL, "x86.pvm_quirks",
+	    pvm_host_detected());
+
+	/* Check the boot image before creating anything. */
+	boot_check();
+
+	m->m_ctx = vm_create(m->m_name);
+	if (m->m_ctx == NULL)
+		fatal(KHYVE_EXIT_ERROR, "cannot create the VM (/dev/kvm)");
+	if (topo.ncpus > vm_max_vcpus(m->m_ctx))
+		fatalx(KHYVE_EXIT_USAGE, "-c: %u vCPUs requested but KVM allows "
+		    "at most %d", topo.ncpus, vm_max_vcpus(m->m_ctx));
+	m->m_ncpus = topo.ncpus;
+	if (vm_set_topology(m->m_ctx, &topo) != 0)
+		fatalx(KHYVE_EXIT_USAGE, "-c: bad topology");
+	error = vm_enable_msr_exits(m->m_ctx);
+	if (error != 0) {
+		errno = -error;
+		fatal(KHYVE_EXIT_ERROR, "KVM_CAP_X86_USER_SPACE_MSR");
+	}
+	/* PVM hosts: see the guest set LSTAR to arm the SYSCALL repair. */
+	if (m->m_pvm_quirks &&
+	    (error = vm_filter_msr_write(m->m_ctx, MSR_LSTAR)) != 0) {
+		errno = -error;
+		fatal(KHYVE_EXIT_ERROR, "KVM_X86_SET_MSR_FILTER");
+	}
+	error = vm_setup_memory(m->m_ctx, memsize,
+	    config_bool(NULL, "memory.wired", false),
+	    config_bool(NULL, "memory.guest_in_core", false));
+	if (error != 0) {
+		errno = -error;
+		fatal(KHYVE_EXIT_ERROR, "cannot set up %" PRIu64 " MiB of guest "
+		    "memory", (uint64_t)(memsize / MiB));
+	}
+
+	if (iobus_init(&m->m_bus) != 0)
+		fatalx(KHYVE_EXIT_ERROR, "iobus");
+	m->m_dc.dc_mem = vm_gmem(m->m_ctx);
+	m->m_dc.dc_bus = &m->m_bus;
+	m->m_dc.dc_ncpus = m->m_ncpus;
+	m->m_dc.dc_irq_set = mach_irq_set;
+	m->m_dc.dc_msi = mach_msi;
+	m->m_dc.dc_suspend = mach_suspend;
+	m->m_dc.dc_opaque = m;
+
+	build_platform(m);
+	if (pci_init(&m->m_dc) != 0)
+		exit(KHYVE_EXIT_USAGE);
+	if (config_find_node(NULL, "lpc") != NULL && !lpc_present())
+		fatalx(KHYVE_EXIT_USAGE, "-l: LPC devices need an LPC bridge "
+		    "(add -s 31,lpc)");
+	build_tables(m);
+	build_vcpus(m);
+	boot_load(m, post);
+}
+
+static void
+fate_cb(int fd, enum ev_type type, void *arg)
+{
+	struct machine *m = arg;
+	uint64_t v;
+	int how;
+
+	(void)read(fd, &v, sizeof(v));
+	vcpus_join(m);
+	how = __atomic_load_n(&m->m_fate, __ATOMIC_SEQ_CST);
+	boot_timer_mark("exit");
+	mevent_stop(machine_exit_status(how));
+}
+
+static void
+halt_tick_cb(int fd, enum ev_type type, void *arg)
+{
+	vcpus_halt_tick(arg);
+}
+
+/* SIGTERM: press the ACPI power button (bhyve does the same). */
+static void
+sigterm_cb(int sig, enum ev_type type, void *arg)
+{
+	struct machine *m = arg;
+
+	log_info("SIGTERM: pressing the power button");
+	acpipm_power_button(m->m_pm);
+}
+
+/* SIGINT/SIGHUP: restore the terminal, then die of the signal. */
+static void
+sigdie_cb(int sig, enum ev_type type, void *arg)
+{
+	sigset_t set;
+
+	tty_restore_all();
+	signal(sig, SIG_DFL);
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	raise(sig);
+	_exit(KHYVE_EXIT_ERROR);
+}
+
+void
+machine_start(void)
+{
+	struct machine *m = &machine;
+	int error;
+
+	m->m_fatefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (m->m_fatefd < 0 ||
+	    mevent_add(m->m_fatefd, EVF_READ, fate_cb, m) == NULL ||
+	    mevent_add(HALT_TICK_MS, EVF_TIMER, halt_tick_cb, m) == NULL ||
+	    mevent_add(SIGTERM, EVF_SIGNAL, sigterm_cb, m) == NULL ||
+	    mevent_add(SIGINT, EVF_SIGNAL, sigdie_cb, m) == NULL ||
+	    mevent_add(SIGHUP, EVF_SIGNAL, sigdie_cb, m) == NULL)
+		fatal(KHYVE_EXIT_ERROR, "event loop set-up");
+	boot_timer_mark("first KVM_RUN");
+	error = vcpus_start(m);
+	if (error != 0) {
+		errno = -error;
+		fatal(KHYVE_EXIT_ERROR, "cannot start the vCPU threads");
+	}
+}
+
+void
+machine_report(void)
+{
+	struct machine_stats *s = &machine.m_stats;
+
+	if (!config_bool(NULL, "stats", false))
+		return;
+	fprintf(stderr, "khyve: exits: port %" PRIu64 ", mmio %" PRIu64
+	    ", msr %" PRIu64 ", interrupted %" PRIu64 "; unclaimed accesses %"
+	    PRIu64 "; emulated for KVM: int3 %" PRIu64 ", fwait %" PRIu64 "\r\n",
+	    s->pio, s->mmio, s->msr, s->intr, s->unclaimed, s->emul_int3,
+	    s->emul_fwait);
+}

@@ -1,0 +1,43 @@
+/*
+ * main.c: khyve, bhyve's monitor on Linux KVM.
+ *
+ * As in bhyve: parse the command line into the config tree, build the
+ * machine from it, start the vCPUs, then run the event loop until the
+ * guest decides the VM's fate.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include "boot.h"
+#include "config.h"
+#include "log.h"
+#include "machine.h"
+#include "mevent.h"
+#include "opts.h"
+
+int
+main(int argc, char *argv[])
+{
+	int error, status;
+
+	boot_timer_start();
+	log_init("khyve");
+	config_init();
+	error = opts_parse(argc, argv);
+	if (error < 0)
+		exit(0);			/* -h, -s help, -l help */
+	if (error > 0)
+		exit(error);
+	log_setverbose((int)config_int64(NULL, "log.level", 0));
+	if (config_bool(NULL, "config.dump", false)) {
+		config_dump(stdout);
+		exit(0);
+	}
+	if (mevent_init() != 0)
+		fatal(KHYVE_EXIT_ERROR, "cannot create the event loop");
+
+	machine_build();
+	machine_start();
+	status = mevent_dispatch();
+	machine_report();
+	exit(status);
+}
