@@ -1,0 +1,470 @@
+/*
+ * test_tty.c: terminal backends with real sockets, files and pipes, the
+ * event loop running in a thread.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include "backend/tty.h"
+#include "mevent.h"
+#include "test.h"
+
+/* What the owner's notify callback saw; the callback reads all input. */
+struct owner {
+	pthread_mutex_t	mtx;
+	struct tty_backend *tb;
+	char		in[256];
+	size_t		nin;
+	unsigned	noutput;	/* TTY_EV_OUTPUT notifications */
+};
+
+static void
+owner_notify(void *arg, unsigned ev)
+{
+	struct owner *o = arg;
+	size_t n;
+
+	pthread_mutex_lock(&o->mtx);
+	if (ev & TTY_EV_OUTPUT)
+		o->noutput++;
+	if (ev & TTY_EV_INPUT) {
+		do {
+			n = tty_read(o->tb, (uint8_t *)o->in + o->nin,
+			    sizeof(o->in) - 1 - o->nin);
+			o->nin += n;
+		} while (n > 0);
+		o->in[o->nin] = '\0';
+		if (o->nin == sizeof(o->in) - 1)
+			tty_set_input(o->tb, false);
+	}
+	pthread_mutex_unlock(&o->mtx);
+}
+
+static pthread_t loop_thread;
+
+static void *
+loop_main(void *arg)
+{
+	(void)mevent_dispatch();
+	return (NULL);
+}
+
+static void
+loop_start(void)
+{
+	if (mevent_init() != 0 ||
+	    pthread_create(&loop_thread, NULL, loop_main, NULL) != 0) {
+		fprintf(stderr, "cannot start the event loop\n");
+		exit(2);
+	}
+}
+
+static void
+loop_stop(void)
+{
+	mevent_stop(0);
+	pthread_join(loop_thread, NULL);
+}
+
+static int
+owner_open(struct owner *o, const char *spec)
+{
+	int error;
+
+	memset(o, 0, sizeof(*o));
+	pthread_mutex_init(&o->mtx, NULL);
+	error = tty_open(spec, "test", owner_notify, o, &o->tb);
+	if (error == 0)
+		tty_set_input(o->tb, true);
+	return (error);
+}
+
+/* Wait up to 5 s for the input to contain s. */
+static bool
+owner_wait_input(struct owner *o, const char *s)
+{
+	bool found = false;
+	int i;
+
+	for (i = 0; i < 5000 && !found; i++) {
+		pthread_mutex_lock(&o->mtx);
+		found = strstr(o->in, s) != NULL;
+		pthread_mutex_unlock(&o->mtx);
+		if (!found)
+			usleep(1000);
+	}
+	return (found);
+}
+
+static bool
+wait_peer(struct tty_backend *tb, bool want)
+{
+	int i;
+
+	for (i = 0; i < 5000 && tty_has_peer(tb) != want; i++)
+		usleep(1000);
+	return (tty_has_peer(tb) == want);
+}
+
+/* Read from fd until n bytes or EOF or 5 s; returns the count, -1 on EOF first. */
+static ssize_t
+recv_n(int fd, char *buf, size_t n)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	size_t got = 0;
+	ssize_t r;
+
+	while (got < n && poll(&pfd, 1, 5000) > 0) {
+		r = read(fd, buf + got, n - got);
+		if (r <= 0)
+			return (got > 0 ? (ssize_t)got : -1);
+		got += (size_t)r;
+	}
+	return ((ssize_t)got);
+}
+
+static ssize_t
+send_str(int fd, const char *s)
+{
+	return (send(fd, s, strlen(s), MSG_NOSIGNAL));
+}
+
+static int
+connect_to(const struct sockaddr_storage *ss, socklen_t len)
+{
+	int fd;
+
+	fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && connect(fd, (const struct sockaddr *)ss, len) != 0) {
+		close(fd);
+		fd = -1;
+	}
+	return (fd);
+}
+
+static const uint8_t *
+u8(const char *s)
+{
+	return ((const uint8_t *)s);
+}
+
+/* One client at a time, a second one turned away, reconnect works. */
+static void
+exercise_server(struct owner *o)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char buf[128];
+	int c1, c2, c3;
+
+	CHECK_EQ(tty_local_addr(o->tb, &ss, &len), 0);
+	CHECK(!tty_has_peer(o->tb));
+	CHECK_EQ(tty_write(o->tb, u8("lost"), 4), 4);	/* nobody: discarded */
+	CHECK_EQ(tty_pending(o->tb), 0);
+
+	c1 = connect_to(&ss, len);
+	CHECK(c1 >= 0);
+	CHECK(wait_peer(o->tb, true));
+	CHECK_EQ(send_str(c1, "hello"), 5);
+	CHECK(owner_wait_input(o, "hello"));
+	CHECK_EQ(tty_write(o->tb, u8("world"), 5), 5);
+	memset(buf, 0, sizeof(buf));
+	CHECK_EQ(recv_n(c1, buf, 5), 5);
+	CHECK_STR(buf, "world");			/* "lost" never came */
+
+	c2 = connect_to(&ss, len);
+	CHECK(c2 >= 0);
+	memset(buf, 0, sizeof(buf));
+	CHECK(recv_n(c2, buf, sizeof(buf) - 1) > 0);	/* told, then closed */
+	CHECK(strstr(buf, "already") != NULL);
+	CHECK_EQ(recv_n(c2, buf, 1), -1);
+	close(c2);
+	CHECK(tty_has_peer(o->tb));			/* c1 still served */
+	CHECK_EQ(send_str(c1, "again"), 5);
+	CHECK(owner_wait_input(o, "again"));
+
+	close(c1);
+	CHECK(wait_peer(o->tb, false));
+	CHECK_EQ(tty_write(o->tb, u8("gone"), 4), 4);
+
+	c3 = connect_to(&ss, len);
+	CHECK(c3 >= 0);
+	CHECK(wait_peer(o->tb, true));
+	CHECK_EQ(send_str(c3, "third"), 5);
+	CHECK(owner_wait_input(o, "third"));
+	CHECK_EQ(tty_write(o->tb, u8("back"), 4), 4);
+	memset(buf, 0, sizeof(buf));
+	CHECK_EQ(recv_n(c3, buf, 4), 4);
+	CHECK_STR(buf, "back");
+	close(c3);
+}
+
+TEST(tcp_ipv4)
+{
+	struct owner o;
+
+	CHECK_EQ(owner_open(&o, "tcp=127.0.0.1:0"), 0);
+	if (o.tb == NULL)
+		return;
+	loop_start();
+	exercise_server(&o);
+	loop_stop();
+	tty_close(o.tb);
+}
+
+TEST(tcp_ipv6)
+{
+	struct owner o;
+	int s;
+
+	s = socket(AF_INET6, SOCK_STREAM, 0);
+	if (s < 0)
+		TEST_SKIP("no IPv6");
+	close(s);
+	if (owner_open(&o, "tcp=[::1]:0") != 0)
+		TEST_SKIP("cannot listen on ::1");
+	loop_start();
+	exercise_server(&o);
+	loop_stop();
+	tty_close(o.tb);
+}
+
+TEST(tcp_port_in_use)
+{
+	struct owner o1, o2;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char spec[64];
+
+	CHECK_EQ(owner_open(&o1, "tcp=127.0.0.1:0"), 0);
+	CHECK_EQ(tty_local_addr(o1.tb, &ss, &len), 0);
+	snprintf(spec, sizeof(spec), "tcp=127.0.0.1:%u",
+	    ntohs(((struct sockaddr_in *)&ss)->sin_port));
+	CHECK_EQ(owner_open(&o2, spec), -EADDRINUSE);
+	CHECK(o2.tb == NULL);
+	tty_close(o1.tb);
+}
+
+static char tmpdir[64];
+
+static void
+tmp_cleanup(void)
+{
+	(void)rmdir(tmpdir);
+}
+
+static const char *
+tmp_path(const char *name)
+{
+	static char path[128];
+
+	if (tmpdir[0] == '\0') {
+		snprintf(tmpdir, sizeof(tmpdir), "/tmp/khyve-tty-XXXXXX");
+		if (mkdtemp(tmpdir) == NULL) {
+			perror("mkdtemp");
+			exit(2);
+		}
+		atexit(tmp_cleanup);
+	}
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	return (path);
+}
+
+TEST(unix_socket)
+{
+	struct owner o, o2;
+	struct stat st;
+	struct sockaddr_un sun;
+	char spec[160], path[128];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s", tmp_path("console.sock"));
+	/* A stale socket file (nobody listening) is replaced. */
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	CHECK(strlen(path) < sizeof(sun.sun_path));
+	memcpy(sun.sun_path, path, strlen(path));
+	CHECK_EQ(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	close(fd);
+	CHECK_EQ(lstat(path, &st), 0);
+
+	snprintf(spec, sizeof(spec), "unix=%s", path);
+	CHECK_EQ(owner_open(&o, spec), 0);
+	if (o.tb == NULL)
+		return;
+	loop_start();
+	exercise_server(&o);
+	/* A live one is not (the probe is a client that leaves at once). */
+	CHECK_EQ(owner_open(&o2, spec), -EADDRINUSE);
+	CHECK(wait_peer(o.tb, false));
+	loop_stop();
+	tty_close(o.tb);
+	CHECK(lstat(path, &st) < 0 && errno == ENOENT);	/* removed */
+}
+
+TEST(unix_refuses_non_socket)
+{
+	struct owner o;
+	char spec[160], path[128];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s", tmp_path("plain"));
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	CHECK(fd >= 0);
+	close(fd);
+	snprintf(spec, sizeof(spec), "unix=%s", path);
+	CHECK_EQ(owner_open(&o, spec), -EEXIST);
+	CHECK_EQ(access(path, F_OK), 0);		/* left alone */
+	unlink(path);
+}
+
+static size_t
+file_contents(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return (0);
+	n = read(fd, buf, len - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return (n > 0 ? (size_t)n : 0);
+}
+
+TEST(file_backend_appends)
+{
+	struct owner o;
+	char path[128], buf[64];
+	uint8_t in[4];
+
+	snprintf(path, sizeof(path), "%s", tmp_path("console.log"));
+	unlink(path);
+	CHECK_EQ(owner_open(&o, path), 0);		/* created */
+	CHECK(tty_has_peer(o.tb));
+	CHECK_EQ(tty_write(o.tb, u8("abc"), 3), 3);
+	CHECK_EQ(tty_read(o.tb, in, sizeof(in)), 0);	/* no input */
+	tty_close(o.tb);
+	CHECK_EQ(owner_open(&o, path), 0);
+	CHECK_EQ(tty_write(o.tb, u8("def"), 3), 3);
+	tty_close(o.tb);
+	CHECK_EQ(file_contents(path, buf, sizeof(buf)), 6);
+	CHECK_STR(buf, "abcdef");
+	unlink(path);
+}
+
+TEST(pipe_output_buffers_then_drains)
+{
+	struct owner o;
+	char spec[64];
+	uint8_t chunk[4096], *got;
+	size_t took, total = 0, want, i, bad = 0;
+	int p[2];
+
+	CHECK_EQ(pipe2(p, O_CLOEXEC), 0);
+	(void)fcntl(p[1], F_SETPIPE_SZ, 4096);
+	snprintf(spec, sizeof(spec), "/proc/self/fd/%d", p[1]);
+	CHECK_EQ(owner_open(&o, spec), 0);
+	if (o.tb == NULL)
+		return;
+	/* Nobody reads: the pipe fills, then the buffer, then a short count. */
+	do {
+		for (i = 0; i < sizeof(chunk); i++)
+			chunk[i] = (uint8_t)(total + i);
+		took = tty_write(o.tb, chunk, sizeof(chunk));
+		total += took;
+	} while (took == sizeof(chunk) && total < 16 * TTY_OUTBUF_SIZE);
+	CHECK(took < sizeof(chunk));
+	CHECK_EQ(tty_pending(o.tb), TTY_OUTBUF_SIZE);
+	CHECK_EQ(o.noutput, 0);
+
+	loop_start();
+	want = total;
+	got = malloc(want);
+	CHECK(got != NULL);
+	CHECK_EQ(recv_n(p[0], (char *)got, want), (ssize_t)want);
+	for (i = 0; i < 5000 && tty_pending(o.tb) != 0; i++)
+		usleep(1000);
+	CHECK_EQ(tty_pending(o.tb), 0);
+	pthread_mutex_lock(&o.mtx);
+	CHECK(o.noutput >= 1);			/* told that room came back */
+	pthread_mutex_unlock(&o.mtx);
+	loop_stop();
+	for (i = 0; i < want; i++)
+		if (got[i] != (uint8_t)i)
+			bad++;
+	CHECK_EQ(bad, 0);
+	free(got);
+	tty_close(o.tb);
+	close(p[0]);
+	close(p[1]);
+}
+
+TEST(stdio_only_once)
+{
+	struct owner o1, o2;
+
+	CHECK_EQ(owner_open(&o1, "stdio"), 0);
+	CHECK_EQ(owner_open(&o2, "stdio"), -EBUSY);
+	tty_close(o1.tb);
+	CHECK_EQ(owner_open(&o2, "stdio"), 0);
+	tty_close(o2.tb);
+	tty_restore_all();			/* harmless when nothing saved */
+}
+
+TEST(bad_specs)
+{
+	static const struct {
+		const char	*spec;
+		int		error;
+	} cases[] = {
+		{ "", -EINVAL },
+		{ "serial=1", -EINVAL },
+		{ "tcp=", -EINVAL },
+		{ "tcp=127.0.0.1", -EINVAL },
+		{ "tcp=:23", -EINVAL },
+		{ "tcp=127.0.0.1:", -EINVAL },
+		{ "tcp=127.0.0.1:99999", -EINVAL },
+		{ "tcp=127.0.0.1:12x", -EINVAL },
+		{ "tcp=localhost:2323", -EINVAL },	/* numeric only */
+		{ "tcp=1.2.3.4.5:23", -EINVAL },
+		{ "tcp=::1:23", -EINVAL },		/* v6 needs [] */
+		{ "tcp=[::1:23", -EINVAL },
+		{ "tcp=[::1]23", -EINVAL },
+		{ "tcp=192.0.2.1:2323", -EADDRNOTAVAIL },	/* not ours */
+		{ "unix=", -EINVAL },
+		{ "/nonexistent-dir/sub/file", -ENOENT },
+	};
+	struct owner o;
+	struct tty_backend *tb;
+	char spec[200];
+	size_t i;
+	int error;
+
+	for (i = 0; i < nitems(cases); i++) {
+		tb = (struct tty_backend *)&o;	/* must be cleared */
+		error = tty_open(cases[i].spec, "test", owner_notify, &o, &tb);
+		CHECK_EQ(error, cases[i].error);
+		CHECK(tb == NULL);
+		if (error != cases[i].error)
+			printf("  with spec \"%s\"\n", cases[i].spec);
+	}
+	memset(spec, 'a', sizeof(spec) - 1);
+	spec[sizeof(spec) - 1] = '\0';
+	memcpy(spec, "unix=/", 6);
+	CHECK_EQ(owner_open(&o, spec), -ENAMETOOLONG);
+	CHECK_EQ(tty_open(NULL, "test", owner_notify, &o, &tb), -EINVAL);
+}
+
+TEST_MAIN()
