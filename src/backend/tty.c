@@ -63,9 +63,18 @@ tty_atexit(void)
 }
 
 static void
-tty_register_atexit(void)
+tty_global_init(void)
 {
+	struct sigaction sa;
+
 	(void)atexit(tty_atexit);
+	/*
+	 * A console reader going away (a closed pipe or pty) must not kill
+	 * the VM: with SIGPIPE ignored, write() fails with EPIPE and the
+	 * output is discarded.  Sockets use MSG_NOSIGNAL regardless.
+	 */
+	if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL)
+		(void)signal(SIGPIPE, SIG_IGN);
 }
 
 /* Raw mode as bhyve's ttyopen(): cfmakeraw (OPOST off too) plus CLOCAL. */
@@ -513,7 +522,7 @@ tty_open(const char *spec, const char *owner, tty_notify_t notify,
 		log_warnx("%s: empty console backend", owner);
 		return (-EINVAL);
 	}
-	(void)pthread_once(&tty_once, tty_register_atexit);
+	(void)pthread_once(&tty_once, tty_global_init);
 	tb = calloc(1, sizeof(*tb));
 	if (tb == NULL)
 		return (-ENOMEM);

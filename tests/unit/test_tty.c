@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <termios.h>
 #include <unistd.h>
 #include "backend/tty.h"
 #include "mevent.h"
@@ -421,6 +422,56 @@ TEST(stdio_only_once)
 	CHECK_EQ(owner_open(&o2, "stdio"), 0);
 	tty_close(o2.tb);
 	tty_restore_all();			/* harmless when nothing saved */
+}
+
+/* stdio on a pty: raw mode, the shared description left alone, restore. */
+TEST(stdio_raw_mode_and_restore)
+{
+	struct owner o;
+	struct termios t;
+	char name[64], buf[8];
+	int m, s, in0, out1;
+
+	m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (m < 0 || grantpt(m) != 0 || unlockpt(m) != 0 ||
+	    ptsname_r(m, name, sizeof(name)) != 0)
+		TEST_SKIP("no pty");
+	s = open(name, O_RDWR | O_NOCTTY);
+	CHECK(s >= 0);
+	fflush(stdout);
+	in0 = dup(0);
+	out1 = dup(1);
+	dup2(s, 0);
+	dup2(s, 1);
+
+	CHECK_EQ(tcgetattr(0, &t), 0);
+	CHECK((t.c_lflag & ICANON) && (t.c_oflag & OPOST));
+	CHECK_EQ(owner_open(&o, "stdio"), 0);
+	CHECK_EQ(tcgetattr(0, &t), 0);
+	CHECK(!(t.c_lflag & (ICANON | ECHO)) && !(t.c_oflag & OPOST));
+	CHECK_EQ(fcntl(0, F_GETFL) & O_NONBLOCK, 0);	/* shell's is untouched */
+	CHECK_EQ(fcntl(1, F_GETFL) & O_NONBLOCK, 0);
+	CHECK_EQ(tty_write(o.tb, u8("out\n"), 4), 4);
+	memset(buf, 0, sizeof(buf));
+	CHECK_EQ(recv_n(m, buf, 4), 4);
+	CHECK_STR(buf, "out\n");			/* no ONLCR */
+	loop_start();
+	CHECK_EQ(write(m, "in", 2), 2);
+	CHECK(owner_wait_input(&o, "in"));
+	loop_stop();
+	tty_restore_all();				/* as a signal handler */
+	CHECK_EQ(tcgetattr(0, &t), 0);
+	CHECK(t.c_lflag & ICANON);
+	tty_close(o.tb);
+	CHECK_EQ(tcgetattr(0, &t), 0);
+	CHECK((t.c_lflag & ICANON) && (t.c_oflag & OPOST));
+
+	dup2(in0, 0);
+	dup2(out1, 1);
+	close(in0);
+	close(out1);
+	close(s);
+	close(m);
 }
 
 TEST(bad_specs)
