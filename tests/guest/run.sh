@@ -167,6 +167,8 @@ khyve triple triple 1 3 "" 'triple fault now' \
     -- '^FAIL' 'still running' 'kit: exception'
 khyve halt halt 1 2 "" 'halting with interrupts off' \
     -- '^FAIL' 'kit: exception'
+khyve halt-c2 halt 2 2 "" 'halting with interrupts off' \
+    -- '^FAIL' 'kit: exception'
 khyve fault fault 1 3 "" '^FAIL exception$' 'exception 14 \(#PF\)' \
     'address 0x200000000' -- '^PASS' 'did not fault'
 

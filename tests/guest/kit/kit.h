@@ -17,7 +17,10 @@
  *
  * Kernel-mode code is emulated instruction by instruction on nested,
  * software-assisted KVM (docs/testing.md): keep CPL0 bodies for exit-heavy
- * work and put computation in CPL3 bodies.
+ * work and put computation in CPL3 bodies.  There CPL3 also runs with
+ * IOPL=0 whatever the kit asks, so the kit's #GP handler performs CPL3
+ * port I/O (slowly), and software interrupts raise #UD, so guest_kcall()
+ * enters CPL0 through a ud2.
  */
 #ifndef KIT_H
 #define KIT_H
@@ -143,7 +146,8 @@ const struct hvm_start_info *guest_start_info(void);
 /* The command line ("" when none). */
 const char *guest_cmdline(void);
 /* Value of the first "name=value" word on the command line; "" for a bare
- * "name"; NULL when absent.  Values end at the next space. */
+ * "name"; NULL when absent.  Values end at the next space and live in one
+ * static buffer, valid until the next call. */
 const char *arg_get(const char *name);
 /* arg_get() parsed as a number (0x.. hex or decimal, optional K/M/G);
  * def when absent or malformed. */
