@@ -23,6 +23,7 @@ KIT_OBJS	:= $(KIT_SRCS:$(GUEST_DIR)/kit/%=$(BUILD)/guest/kit/%.o)
 GUEST_SRCS	:= $(sort $(wildcard $(GUEST_DIR)/*.c))
 GUEST_ELFS	:= $(GUEST_SRCS:$(GUEST_DIR)/%.c=$(BUILD)/guest/%.elf)
 
+.PHONY: guests
 guests: $(GUEST_ELFS)
 
 $(BUILD)/guest/kit/%.c.o: $(GUEST_DIR)/kit/%.c

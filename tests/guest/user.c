@@ -46,6 +46,8 @@ guest_main_user(void)
 	 * hardware KVM shows SEL_UCODE and IOPL 3.
 	 */
 	GCHECK(read_cs() == SEL_UCODE || read_cs() == 0x33);
+	if (read_cs() == SEL_UCODE)
+		GCHECK_EQ(RFLAGS_IOPL(fl), 3);
 
 	/* Into CPL0 and back, twice (the gate must be reusable). */
 	GCHECK_EQ(guest_kcall(cpl_in_kernel, 7), 7);
