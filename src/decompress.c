@@ -11,19 +11,14 @@
  * caller allows, which is how "too big" is told apart from "exactly
  * maxout".
  *
- * The two block formats (LZ4 legacy, lzop) are parsed here, following
- * Linux lib/decompress_unlz4.c and lib/decompress_unlzo.c for the
- * framing the kernel build produces, and the lzop 1.04 sources (lzop.c,
- * conf.h) for the header fields and checksums.
+ * The two block formats (LZ4 legacy, lzop) are in decompress_blk.c.
  */
 #define ZLIB_CONST
 #include <bzlib.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <lz4.h>
 #include <lzma.h>
-#include <lzo/lzo1x.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -33,6 +28,7 @@
 #include <zlib.h>
 #include <zstd.h>
 #include "decompress.h"
+#include "decompress_impl.h"
 
 /* liblzma dictionary memory we allow; xz -9 and lzma -9 need 64 MiB. */
 #define DECOMP_LZMA_MEMLIMIT	(256 * MiB)
@@ -41,51 +37,8 @@
 /* A caller's limit is clamped so that limit + slack cannot overflow. */
 #define DECOMP_MAX_LIMIT	(SIZE_MAX / 4)
 
-/* LZ4 legacy frame (lz4 programs/lz4io.c, LEGACY_MAGICNUMBER). */
-#define LZ4_LEGACY_MAGIC	0x184c2102u
-#define LZ4_LEGACY_BLOCK	(8 * MiB)	/* output of one block, at most */
-
-/* lzop file format (lzop conf.h). */
-#define LZOP_MAGIC_LEN		9
-#define LZOP_MIN_VERSION	0x0940	/* fields below exist from here on */
-#define LZOP_MAX_BLOCK		(64 * MiB)	/* MAX_BLOCK_SIZE */
-#define LZOP_F_ADLER32_D	0x0001u
-#define LZOP_F_ADLER32_C	0x0002u
-#define LZOP_F_H_EXTRA_FIELD	0x0040u
-#define LZOP_F_CRC32_D		0x0100u
-#define LZOP_F_CRC32_C		0x0200u
-#define LZOP_F_H_FILTER		0x0800u
-#define LZOP_F_H_CRC32		0x1000u
-#define LZOP_M_LZO1X_1		1
-#define LZOP_M_LZO1X_1_15	2
-#define LZOP_M_LZO1X_999	3
-
-static const uint8_t lzop_magic[LZOP_MAGIC_LEN] = {
-	0x89, 'L', 'Z', 'O', 0x00, 0x0d, 0x0a, 0x1a, 0x0a
-};
-
-/* The output buffer. */
-struct dbuf {
-	uint8_t	*d_buf;		/* malloc'd output */
-	size_t	d_len;		/* bytes produced */
-	size_t	d_cap;		/* bytes allocated */
-	size_t	d_max;		/* caller's limit on d_len */
-	size_t	d_hint;		/* size of the first allocation */
-};
-
-/* Decoder context: the buffer and where messages go. */
-struct dctx {
-	struct dbuf	dc_out;		/* output */
-	const char	*dc_name;	/* format name, message prefix */
-	char		*dc_err;	/* caller's message buffer */
-	size_t		dc_errlen;	/* its size */
-};
-
-static int derr(struct dctx *dc, int rc, const char *fmt, ...)
-    __printflike(3, 4);
-
-static int
-derr(struct dctx *dc, int rc, const char *fmt, ...)
+int
+decomp_err(struct dctx *dc, int rc, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -97,15 +50,16 @@ derr(struct dctx *dc, int rc, const char *fmt, ...)
 	return (rc);
 }
 
-static int
-derr_toobig(struct dctx *dc)
+int
+decomp_toobig(struct dctx *dc)
 {
 	size_t max = dc->dc_out.d_max;
 
 	if (max >= MiB && max % MiB == 0)
-		return (derr(dc, -EFBIG, "decompressed size exceeds %zu MiB",
-		    (size_t)(max / MiB)));
-	return (derr(dc, -EFBIG, "decompressed size exceeds %zu bytes", max));
+		return (decomp_err(dc, -EFBIG,
+		    "decompressed size exceeds %zu MiB", (size_t)(max / MiB)));
+	return (decomp_err(dc, -EFBIG, "decompressed size exceeds %zu bytes",
+	    max));
 }
 
 /*
@@ -113,8 +67,8 @@ derr_toobig(struct dctx *dc)
  * than `limit` bytes in all.  Grows geometrically so a long stream costs
  * few copies.
  */
-static int
-dbuf_reserve(struct dctx *dc, size_t want, size_t limit)
+int
+decomp_reserve(struct dctx *dc, size_t want, size_t limit)
 {
 	struct dbuf *b = &dc->dc_out;
 	size_t need, ncap;
@@ -123,7 +77,7 @@ dbuf_reserve(struct dctx *dc, size_t want, size_t limit)
 	if (b->d_cap - b->d_len >= want)
 		return (0);
 	if (want > limit || b->d_len > limit - want)
-		return (derr_toobig(dc));
+		return (decomp_toobig(dc));
 	need = b->d_len + want;
 	ncap = b->d_cap == 0 ? b->d_hint : b->d_cap;
 	while (ncap < need)
@@ -132,7 +86,7 @@ dbuf_reserve(struct dctx *dc, size_t want, size_t limit)
 		ncap = limit;
 	nbuf = realloc(b->d_buf, ncap);
 	if (nbuf == NULL)
-		return (derr(dc, -ENOMEM, "%s: out of memory (%zu MiB)",
+		return (decomp_err(dc, -ENOMEM, "%s: out of memory (%zu MiB)",
 		    dc->dc_name, (size_t)(ncap / MiB)));
 	b->d_buf = nbuf;
 	b->d_cap = ncap;
@@ -150,7 +104,7 @@ dbuf_stream_space(struct dctx *dc)
 
 	if (b->d_len < b->d_cap)
 		return (0);
-	return (dbuf_reserve(dc, 1, b->d_max + 1));
+	return (decomp_reserve(dc, 1, b->d_max + 1));
 }
 
 /*
@@ -165,14 +119,14 @@ dstep(struct dctx *dc, size_t produced, size_t consumed, size_t in_left)
 
 	b->d_len += produced;
 	if (b->d_len > b->d_max)
-		return (derr_toobig(dc));
+		return (decomp_toobig(dc));
 	if (produced != 0 || consumed != 0)
 		return (1);
 	if (in_left == 0)
-		return (derr(dc, -EINVAL, "%s: data error: input is truncated",
-		    dc->dc_name));
-	return (derr(dc, -EINVAL, "%s: data error: decoder made no progress",
-	    dc->dc_name));
+		return (decomp_err(dc, -EINVAL,
+		    "%s: data error: input is truncated", dc->dc_name));
+	return (decomp_err(dc, -EINVAL,
+	    "%s: data error: decoder made no progress", dc->dc_name));
 }
 
 static int
@@ -186,7 +140,8 @@ dec_gzip(struct dctx *dc, const uint8_t *in, size_t inlen)
 	memset(&zs, 0, sizeof(zs));
 	/* 16 + MAX_WBITS: expect a gzip header and trailer (zlib.h). */
 	if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK)
-		return (derr(dc, -ENOMEM, "gzip: cannot initialise zlib"));
+		return (decomp_err(dc, -ENOMEM,
+		    "gzip: cannot initialise zlib"));
 	fed = 0;
 	for (;;) {
 		if (zs.avail_in == 0 && fed < inlen) {
@@ -202,12 +157,12 @@ dec_gzip(struct dctx *dc, const uint8_t *in, size_t inlen)
 		aout = zs.avail_out;
 		zr = inflate(&zs, Z_NO_FLUSH);
 		if (zr == Z_DATA_ERROR || zr == Z_NEED_DICT) {
-			rc = derr(dc, -EINVAL, "gzip: data error: %s",
+			rc = decomp_err(dc, -EINVAL, "gzip: data error: %s",
 			    zs.msg != NULL ? zs.msg : "needs a dictionary");
 			break;
 		}
 		if (zr == Z_MEM_ERROR || zr == Z_STREAM_ERROR) {
-			rc = derr(dc, -ENOMEM, "gzip: zlib error %d", zr);
+			rc = decomp_err(dc, -ENOMEM, "gzip: zlib error %d", zr);
 			break;
 		}
 		rc = dstep(dc, aout - zs.avail_out, ain - zs.avail_in,
@@ -257,7 +212,7 @@ dec_lzma(struct dctx *dc, const uint8_t *in, size_t inlen, bool xz)
 	r = xz ? lzma_stream_decoder(&ls, DECOMP_LZMA_MEMLIMIT, 0) :
 	    lzma_alone_decoder(&ls, DECOMP_LZMA_MEMLIMIT);
 	if (r != LZMA_OK)
-		return (derr(dc, -ENOMEM, "%s: cannot initialise liblzma",
+		return (decomp_err(dc, -ENOMEM, "%s: cannot initialise liblzma",
 		    dc->dc_name));
 	ls.next_in = in;
 	ls.avail_in = inlen;
@@ -270,12 +225,13 @@ dec_lzma(struct dctx *dc, const uint8_t *in, size_t inlen, bool xz)
 		aout = ls.avail_out;
 		r = lzma_code(&ls, LZMA_FINISH);
 		if (r == LZMA_MEM_ERROR) {
-			rc = derr(dc, -ENOMEM, "%s: out of memory", dc->dc_name);
+			rc = decomp_err(dc, -ENOMEM, "%s: out of memory",
+			    dc->dc_name);
 			break;
 		}
 		if (r != LZMA_OK && r != LZMA_STREAM_END &&
 		    r != LZMA_BUF_ERROR) {
-			rc = derr(dc, -EINVAL, "%s: data error: %s",
+			rc = decomp_err(dc, -EINVAL, "%s: data error: %s",
 			    dc->dc_name, lzma_errstr(r));
 			break;
 		}
@@ -306,12 +262,14 @@ dec_zstd(struct dctx *dc, const uint8_t *in, size_t inlen)
 	int rc;
 
 	if ((zd = ZSTD_createDCtx()) == NULL)
-		return (derr(dc, -ENOMEM, "zstd: cannot create a context"));
+		return (decomp_err(dc, -ENOMEM,
+		    "zstd: cannot create a context"));
 	r = ZSTD_DCtx_setParameter(zd, ZSTD_d_windowLogMax,
 	    DECOMP_ZSTD_WLOG_MAX);
 	if (ZSTD_isError(r)) {
 		ZSTD_freeDCtx(zd);
-		return (derr(dc, -EINVAL, "zstd: %s", ZSTD_getErrorName(r)));
+		return (decomp_err(dc, -EINVAL, "zstd: %s",
+		    ZSTD_getErrorName(r)));
 	}
 	ib.src = in;
 	ib.size = inlen;
@@ -325,7 +283,7 @@ dec_zstd(struct dctx *dc, const uint8_t *in, size_t inlen)
 		ipos = ib.pos;
 		r = ZSTD_decompressStream(zd, &ob, &ib);
 		if (ZSTD_isError(r)) {
-			rc = derr(dc, -EINVAL, "zstd: data error: %s",
+			rc = decomp_err(dc, -EINVAL, "zstd: data error: %s",
 			    ZSTD_getErrorName(r));
 			break;
 		}
@@ -353,13 +311,15 @@ dec_bzip2(struct dctx *dc, const uint8_t *in, size_t inlen)
 
 	memset(&bs, 0, sizeof(bs));
 	if (BZ2_bzDecompressInit(&bs, 0, 0) != BZ_OK)
-		return (derr(dc, -ENOMEM, "bzip2: cannot initialise libbz2"));
+		return (decomp_err(dc, -ENOMEM,
+		    "bzip2: cannot initialise libbz2"));
 	fed = 0;
 	for (;;) {
 		if (bs.avail_in == 0 && fed < inlen) {
 			/* libbz2 takes a non-const pointer but only reads. */
 			bs.next_in = (char *)(uintptr_t)(in + fed);
-			bs.avail_in = (unsigned)MIN(inlen - fed, (size_t)UINT_MAX);
+			bs.avail_in = (unsigned)MIN(inlen - fed,
+			    (size_t)UINT_MAX);
 			fed += bs.avail_in;
 		}
 		if ((rc = dbuf_stream_space(dc)) != 0)
@@ -371,14 +331,14 @@ dec_bzip2(struct dctx *dc, const uint8_t *in, size_t inlen)
 		aout = bs.avail_out;
 		br = BZ2_bzDecompress(&bs);
 		if (br == BZ_DATA_ERROR || br == BZ_DATA_ERROR_MAGIC) {
-			rc = derr(dc, -EINVAL, "bzip2: data error: %s",
+			rc = decomp_err(dc, -EINVAL, "bzip2: data error: %s",
 			    br == BZ_DATA_ERROR ? "CRC or block data corrupt" :
 			    "bad stream magic");
 			break;
 		}
 		if (br != BZ_OK && br != BZ_STREAM_END) {
-			rc = derr(dc, br == BZ_MEM_ERROR ? -ENOMEM : -EINVAL,
-			    "bzip2: libbz2 error %d", br);
+			rc = decomp_err(dc, br == BZ_MEM_ERROR ? -ENOMEM :
+			    -EINVAL, "bzip2: libbz2 error %d", br);
 			break;
 		}
 		rc = dstep(dc, aout - bs.avail_out, ain - bs.avail_in,
@@ -390,238 +350,6 @@ dec_bzip2(struct dctx *dc, const uint8_t *in, size_t inlen)
 	return (rc < 0 ? rc : 0);
 }
 
-static uint32_t
-get_le32(const uint8_t *p)
-{
-	return ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24);
-}
-
-/*
- * LZ4 legacy frame: the magic, then blocks of [le32 compressed size]
- * [LZ4 block], each decoding to at most 8 MiB; no end marker, no
- * checksums.  Another magic may start a concatenated frame.  The
- * kernel's payload is followed by the le32 uncompressed size, which
- * would parse as the header of a block with no data: exactly four bytes
- * left that equal the output size (mod 2^32) end the stream.
- */
-static int
-dec_lz4(struct dctx *dc, const uint8_t *in, size_t inlen)
-{
-	struct dbuf *b = &dc->dc_out;
-	size_t pos, left, bound;
-	uint32_t csize;
-	int n, rc;
-
-	bound = (size_t)LZ4_compressBound((int)LZ4_LEGACY_BLOCK);
-	pos = 4;
-	while (pos < inlen) {
-		left = inlen - pos;
-		if (left < 4)
-			return (derr(dc, -EINVAL, "lz4: data error: %zu stray "
-			    "bytes at the end", left));
-		csize = get_le32(in + pos);
-		if (csize == LZ4_LEGACY_MAGIC) {
-			pos += 4;
-			continue;
-		}
-		if (left == 4 && csize == (uint32_t)b->d_len)
-			break;
-		pos += 4;
-		if (csize == 0 || csize > bound)
-			return (derr(dc, -EINVAL, "lz4: data error: bad block "
-			    "size %" PRIu32 " at offset %zu", csize, pos - 4));
-		if (csize > inlen - pos)
-			return (derr(dc, -EINVAL, "lz4: data error: block at "
-			    "offset %zu is truncated", pos - 4));
-		/* Room for a whole block, so a failure means corrupt data. */
-		if ((rc = dbuf_reserve(dc, LZ4_LEGACY_BLOCK,
-		    b->d_max + LZ4_LEGACY_BLOCK)) != 0)
-			return (rc);
-		n = LZ4_decompress_safe((const char *)in + pos,
-		    (char *)b->d_buf + b->d_len, (int)csize,
-		    (int)LZ4_LEGACY_BLOCK);
-		if (n < 0)
-			return (derr(dc, -EINVAL, "lz4: data error: corrupt "
-			    "block at offset %zu", pos - 4));
-		b->d_len += (size_t)n;
-		if (b->d_len > b->d_max)
-			return (derr_toobig(dc));
-		pos += csize;
-	}
-	return (0);
-}
-
-/* Bounds-checked reader over the lzop input. */
-struct lzrd {
-	const uint8_t	*r_p;		/* input */
-	size_t		r_len;		/* its length */
-	size_t		r_pos;		/* next byte */
-	bool		r_short;	/* a read ran past the end */
-};
-
-static const uint8_t *
-lzrd_take(struct lzrd *r, size_t n)
-{
-	const uint8_t *p;
-
-	if (r->r_short || n > r->r_len - r->r_pos) {
-		r->r_short = true;
-		return (NULL);
-	}
-	p = r->r_p + r->r_pos;
-	r->r_pos += n;
-	return (p);
-}
-
-static uint32_t
-lzrd_be(struct lzrd *r, size_t n)
-{
-	const uint8_t *p;
-	uint32_t v;
-	size_t i;
-
-	if ((p = lzrd_take(r, n)) == NULL)
-		return (0);
-	for (v = 0, i = 0; i < n; i++)
-		v = v << 8 | p[i];
-	return (v);
-}
-
-/* Parse the lzop header (lzop.c read_header); returns the flags. */
-static int
-lzop_header(struct dctx *dc, struct lzrd *r, uint32_t *flagsp)
-{
-	uint32_t version, method, flags, want, got, xlen;
-	size_t hstart;
-	uLong sum;
-
-	r->r_pos = LZOP_MAGIC_LEN;
-	hstart = r->r_pos;
-	version = lzrd_be(r, 2);
-	(void)lzrd_be(r, 2);			/* lib_version */
-	if (version < LZOP_MIN_VERSION && !r->r_short)
-		return (derr(dc, -EINVAL, "lzo: lzop version 0x%04" PRIx32
-		    " is not supported", version));
-	(void)lzrd_be(r, 2);			/* version_needed_to_extract */
-	method = lzrd_be(r, 1);
-	(void)lzrd_be(r, 1);			/* level */
-	flags = lzrd_be(r, 4);
-	if (flags & LZOP_F_H_FILTER)
-		(void)lzrd_be(r, 4);		/* filter */
-	(void)lzrd_be(r, 4);			/* mode */
-	(void)lzrd_be(r, 4);			/* mtime_low */
-	(void)lzrd_be(r, 4);			/* mtime_high */
-	(void)lzrd_take(r, lzrd_be(r, 1));	/* name_len, name */
-	if (r->r_short)
-		return (derr(dc, -EINVAL, "lzo: data error: truncated header"));
-	/* The header checksum covers everything after the magic. */
-	if (flags & LZOP_F_H_CRC32)
-		sum = crc32(0, r->r_p + hstart, (uInt)(r->r_pos - hstart));
-	else
-		sum = adler32(1, r->r_p + hstart, (uInt)(r->r_pos - hstart));
-	want = (uint32_t)sum;
-	got = lzrd_be(r, 4);
-	if (flags & LZOP_F_H_EXTRA_FIELD) {
-		xlen = lzrd_be(r, 4);
-		(void)lzrd_take(r, xlen);
-		(void)lzrd_be(r, 4);		/* its checksum */
-	}
-	if (r->r_short)
-		return (derr(dc, -EINVAL, "lzo: data error: truncated header"));
-	if (got != want)
-		return (derr(dc, -EINVAL, "lzo: data error: header checksum "
-		    "mismatch"));
-	if (method != LZOP_M_LZO1X_1 && method != LZOP_M_LZO1X_1_15 &&
-	    method != LZOP_M_LZO1X_999)
-		return (derr(dc, -EINVAL, "lzo: method %" PRIu32 " is not "
-		    "supported", method));
-	*flagsp = flags;
-	return (0);
-}
-
-/* Check the optional Adler-32 / CRC-32 words of one lzop block. */
-static bool
-lzop_sums_ok(const uint8_t *p, size_t n, bool has_adler, uint32_t adler,
-    bool has_crc, uint32_t crc)
-{
-	if (has_adler && (uint32_t)adler32(1, p, (uInt)n) != adler)
-		return (false);
-	if (has_crc && (uint32_t)crc32(0, p, (uInt)n) != crc)
-		return (false);
-	return (true);
-}
-
-/*
- * lzop blocks: [be32 dst_len] (0 ends the file) [be32 src_len]
- * [checksums of the decoded data] [checksums of the compressed data,
- * only when src_len < dst_len] [data].  src_len == dst_len means the
- * block is stored (lzop.c x_decompress).
- */
-static int
-dec_lzo(struct dctx *dc, const uint8_t *in, size_t inlen)
-{
-	struct dbuf *b = &dc->dc_out;
-	struct lzrd r = { .r_p = in, .r_len = inlen };
-	uint32_t flags = 0, dlen, slen, dad, dcrc, cad, ccrc;
-	const uint8_t *src;
-	uint8_t *dst;
-	lzo_uint olen;
-	int rc, lr;
-
-	if (lzo_init() != LZO_E_OK)
-		return (derr(dc, -ENOMEM, "lzo: cannot initialise liblzo2"));
-	if ((rc = lzop_header(dc, &r, &flags)) != 0)
-		return (rc);
-	for (;;) {
-		dlen = lzrd_be(&r, 4);
-		if (dlen == 0 && !r.r_short)
-			break;
-		slen = lzrd_be(&r, 4);
-		dad = (flags & LZOP_F_ADLER32_D) ? lzrd_be(&r, 4) : 0;
-		dcrc = (flags & LZOP_F_CRC32_D) ? lzrd_be(&r, 4) : 0;
-		cad = ccrc = 0;
-		if (slen < dlen) {
-			cad = (flags & LZOP_F_ADLER32_C) ? lzrd_be(&r, 4) : 0;
-			ccrc = (flags & LZOP_F_CRC32_C) ? lzrd_be(&r, 4) : 0;
-		}
-		if (r.r_short)
-			return (derr(dc, -EINVAL, "lzo: data error: truncated "
-			    "block header"));
-		if (dlen > LZOP_MAX_BLOCK || slen > dlen || slen == 0)
-			return (derr(dc, -EINVAL, "lzo: data error: bad block "
-			    "sizes %" PRIu32 "/%" PRIu32, slen, dlen));
-		if ((src = lzrd_take(&r, slen)) == NULL)
-			return (derr(dc, -EINVAL, "lzo: data error: truncated "
-			    "block"));
-		if (slen < dlen && !lzop_sums_ok(src, slen,
-		    flags & LZOP_F_ADLER32_C, cad, flags & LZOP_F_CRC32_C, ccrc))
-			return (derr(dc, -EINVAL, "lzo: data error: checksum "
-			    "mismatch (compressed block)"));
-		if (dlen > b->d_max - b->d_len)
-			return (derr_toobig(dc));
-		if ((rc = dbuf_reserve(dc, dlen, b->d_max)) != 0)
-			return (rc);
-		dst = b->d_buf + b->d_len;
-		if (slen == dlen) {
-			memcpy(dst, src, slen);
-		} else {
-			olen = dlen;
-			lr = lzo1x_decompress_safe(
-			    (lzo_bytep)(uintptr_t)src, slen, dst, &olen, NULL);
-			if (lr != LZO_E_OK || olen != dlen)
-				return (derr(dc, -EINVAL, "lzo: data error: "
-				    "corrupt block (liblzo2 error %d)", lr));
-		}
-		if (!lzop_sums_ok(dst, dlen, flags & LZOP_F_ADLER32_D, dad,
-		    flags & LZOP_F_CRC32_D, dcrc))
-			return (derr(dc, -EINVAL, "lzo: data error: checksum "
-			    "mismatch"));
-		b->d_len += dlen;
-	}
-	return (0);
-}
-
 enum decomp_fmt
 decompress_detect(const void *buf, size_t len)
 {
@@ -631,14 +359,15 @@ decompress_detect(const void *buf, size_t len)
 		return (DECOMP_GZIP);
 	if (len >= 6 && memcmp(p, "\xfd" "7zXZ\0", 6) == 0)
 		return (DECOMP_XZ);
-	if (len >= 4 && get_le32(p) == LZ4_LEGACY_MAGIC)
+	if (len >= 4 && decomp_le32(p) == LZ4_LEGACY_MAGIC)
 		return (DECOMP_LZ4);
 	if (zstd_frame_next(p, len))
 		return (DECOMP_ZSTD);
 	if (len >= 4 && p[0] == 'B' && p[1] == 'Z' && p[2] == 'h' &&
 	    p[3] >= '1' && p[3] <= '9')
 		return (DECOMP_BZIP2);
-	if (len >= LZOP_MAGIC_LEN && memcmp(p, lzop_magic, LZOP_MAGIC_LEN) == 0)
+	if (len >= LZOP_MAGIC_LEN &&
+	    memcmp(p, decomp_lzop_magic, LZOP_MAGIC_LEN) == 0)
 		return (DECOMP_LZO);
 	/* lc=3 lp=0 pb=2, as every lzma -N writes (lib/decompress.c). */
 	if (len >= 2 && p[0] == 0x5d && p[1] == 0x00)
@@ -690,12 +419,12 @@ decompress(const void *in, size_t inlen, size_t maxout, void **out,
 	fmt = decompress_detect(in, inlen);
 	dc.dc_name = decompress_fmt_name(fmt);
 	if (fmt == DECOMP_UNKNOWN)
-		return (derr(&dc, -ENOEXEC, "not a known compressed format "
-		    "(starts %02x %02x %02x %02x)", inlen > 0 ? p[0] : 0,
+		return (decomp_err(&dc, -ENOEXEC, "not a known compressed "
+		    "format (starts %02x %02x %02x %02x)", inlen > 0 ? p[0] : 0,
 		    inlen > 1 ? p[1] : 0, inlen > 2 ? p[2] : 0,
 		    inlen > 3 ? p[3] : 0));
 	if (maxout == 0)
-		return (derr(&dc, -EINVAL, "output limit is 0"));
+		return (decomp_err(&dc, -EINVAL, "output limit is 0"));
 	dc.dc_out.d_max = MIN(maxout, (size_t)DECOMP_MAX_LIMIT);
 	/* Kernels compress about 4:1; start there, within the limit. */
 	dc.dc_out.d_hint = MIN(MAX(inlen, (size_t)(64 * KiB)),
@@ -711,7 +440,7 @@ decompress(const void *in, size_t inlen, size_t maxout, void **out,
 		rc = dec_lzma(&dc, p, inlen, fmt == DECOMP_XZ);
 		break;
 	case DECOMP_LZ4:
-		rc = dec_lz4(&dc, p, inlen);
+		rc = decomp_lz4(&dc, p, inlen);
 		break;
 	case DECOMP_ZSTD:
 		rc = dec_zstd(&dc, p, inlen);
@@ -720,14 +449,14 @@ decompress(const void *in, size_t inlen, size_t maxout, void **out,
 		rc = dec_bzip2(&dc, p, inlen);
 		break;
 	case DECOMP_LZO:
-		rc = dec_lzo(&dc, p, inlen);
+		rc = decomp_lzo(&dc, p, inlen);
 		break;
 	default:
-		rc = derr(&dc, -ENOEXEC, "unsupported format");
+		rc = decomp_err(&dc, -ENOEXEC, "unsupported format");
 		break;
 	}
 	if (rc == 0 && dc.dc_out.d_buf == NULL)
-		rc = dbuf_reserve(&dc, 1, dc.dc_out.d_max + 1);
+		rc = decomp_reserve(&dc, 1, dc.dc_out.d_max + 1);
 	if (rc != 0) {
 		free(dc.dc_out.d_buf);
 		return (rc);

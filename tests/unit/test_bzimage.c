@@ -193,7 +193,8 @@ TEST(payload_bounds)
 	w32(img, 0x24c, PM_SIZE - PAYLOAD_OFF);		/* ends at the end */
 	expect_reject(IMG_SIZE, 0, "");
 	w32(img, 0x24c, PM_SIZE - PAYLOAD_OFF + 1);
-	expect_reject(IMG_SIZE, -EINVAL, "payload (offset 0x100, length 0x701)");
+	expect_reject(IMG_SIZE, -EINVAL,
+	    "payload (offset 0x100, length 0x701)");
 	w32(img, 0x248, 0xffffffff);
 	w32(img, 0x24c, 0xffffffff);
 	expect_reject(IMG_SIZE, -EINVAL, "is not inside the protected-mode");

@@ -42,7 +42,7 @@
 #define H_SETUP_DATA		0x250	/* u64 */
 #define H_PREF_ADDRESS		0x258	/* u64 */
 #define H_INIT_SIZE		0x260	/* u32 */
-#define H_END_MIN		0x264	/* a 2.12 header reaches past init_size */
+#define H_END_MIN		0x264	/* 2.12 headers end past init_size */
 
 /* Zero page fields outside the setup header (bootparam.h). */
 #define ZP_ACPI_RSDP_ADDR	0x070	/* u64 */
@@ -51,7 +51,7 @@
 #define ZP_EXT_CMD_LINE_PTR	0x0c8	/* u32, bits 63:32 */
 #define ZP_E820_ENTRIES		0x1e8	/* u8 */
 #define ZP_E820_TABLE		0x2d0	/* struct boot_e820_entry[128] */
-#define ZP_E820_ENTRY_SIZE	20	/* packed: u64 addr, u64 size, u32 type */
+#define ZP_E820_ENTRY_SIZE	20	/* packed: u64 addr, size; u32 type */
 
 #define LOADER_UNDEFINED	0xff	/* type_of_loader: no assigned id */
 /*
@@ -143,19 +143,20 @@ bzimage_parse(const void *buf, size_t len, struct bzimage_info *out,
 		return (bzerr(err, errlen, -ENOEXEC, "not a bzImage: no boot "
 		    "sector signature 0xaa55 at 0x1fe"));
 	if (memcmp(p + H_HEADER, "HdrS", 4) != 0)
-		return (bzerr(err, errlen, -ENOEXEC, "not a bzImage: no \"HdrS\" "
-		    "signature at 0x202"));
+		return (bzerr(err, errlen, -ENOEXEC,
+		    "not a bzImage: no \"HdrS\" signature at 0x202"));
 	out->bi_version = ld16(p, H_VERSION);
 	if (out->bi_version < BZ_MIN_VERSION)
-		return (bzerr(err, errlen, -EINVAL, "boot protocol %u.%u is too "
-		    "old (need 2.12)", out->bi_version >> 8,
-		    out->bi_version & 0xff));
+		return (bzerr(err, errlen, -EINVAL,
+		    "boot protocol %u.%u is too old (need 2.12)",
+		    out->bi_version >> 8, out->bi_version & 0xff));
 
 	/* The jump at 0x200 skips the header, so it gives its length. */
 	hdr_end = H_HEADER + (size_t)p[H_JUMP + 1];
 	if (hdr_end < H_END_MIN || hdr_end > BZ_HDR_LIMIT)
-		return (bzerr(err, errlen, -EINVAL, "setup header ends at 0x%zx, "
-		    "outside 0x%x..0x%x", hdr_end, H_END_MIN, BZ_HDR_LIMIT));
+		return (bzerr(err, errlen, -EINVAL,
+		    "setup header ends at 0x%zx, outside 0x%x..0x%x", hdr_end,
+		    H_END_MIN, BZ_HDR_LIMIT));
 	sects = p[H_SETUP_SECTS] != 0 ? p[H_SETUP_SECTS] : 4;
 	setup = ((size_t)sects + 1) * SECTOR;
 	if (setup > len || hdr_end > len)
@@ -163,13 +164,14 @@ bzimage_parse(const void *buf, size_t len, struct bzimage_info *out,
 		    "needs %zu bytes, the file has %zu", MAX(setup, hdr_end),
 		    len));
 	if (hdr_end > setup)
-		return (bzerr(err, errlen, -EINVAL, "setup header (to 0x%zx) is "
-		    "longer than the setup code (0x%zx)", hdr_end, setup));
+		return (bzerr(err, errlen, -EINVAL,
+		    "setup header (to 0x%zx) is longer than the setup code "
+		    "(0x%zx)", hdr_end, setup));
 	pmlen = (uint64_t)ld32(p, H_SYSSIZE) * 16;
 	if (pmlen == 0 || pmlen > len - setup)
 		return (bzerr(err, errlen, -EINVAL, "truncated: the kernel "
-		    "needs %" PRIu64 " bytes after the setup code, the file has "
-		    "%zu", pmlen, len - setup));
+		    "needs %" PRIu64 " bytes after the setup code, the file "
+		    "has %zu", pmlen, len - setup));
 
 	out->bi_loadflags = p[H_LOADFLAGS];
 	out->bi_xloadflags = ld16(p, H_XLOADFLAGS);
@@ -177,8 +179,8 @@ bzimage_parse(const void *buf, size_t len, struct bzimage_info *out,
 		return (bzerr(err, errlen, -EINVAL, "kernel is not loaded high "
 		    "(a zImage)"));
 	if (!(out->bi_xloadflags & BZ_XLF_KERNEL_64))
-		return (bzerr(err, errlen, -EINVAL, "kernel has no 64-bit entry "
-		    "point"));
+		return (bzerr(err, errlen, -EINVAL,
+		    "kernel has no 64-bit entry point"));
 
 	poff = ld32(p, H_PAYLOAD_OFFSET);
 	plen = ld32(p, H_PAYLOAD_LENGTH);
@@ -191,8 +193,9 @@ bzimage_parse(const void *buf, size_t len, struct bzimage_info *out,
 	out->bi_relocatable = p[H_RELOCATABLE] != 0;
 	out->bi_kernel_alignment = ld32(p, H_KERNEL_ALIGNMENT);
 	if (out->bi_relocatable && !is_pow2(out->bi_kernel_alignment))
-		return (bzerr(err, errlen, -EINVAL, "kernel_alignment 0x%" PRIx32
-		    " is not a power of two", out->bi_kernel_alignment));
+		return (bzerr(err, errlen, -EINVAL, "kernel_alignment 0x%"
+		    PRIx32 " is not a power of two",
+		    out->bi_kernel_alignment));
 	out->bi_init_size = ld32(p, H_INIT_SIZE);
 	if (out->bi_init_size == 0)
 		return (bzerr(err, errlen, -EINVAL, "init_size is 0"));
