@@ -332,6 +332,13 @@ sigterm_cb(int sig, enum ev_type type, void *arg)
 	acpipm_power_button(m->m_pm);
 }
 
+/* SIGUSR2: print the vCPUs' registers (bhyvectl --get-all, roughly). */
+static void
+sigusr2_cb(int sig, enum ev_type type, void *arg)
+{
+	vcpus_dump(arg);
+}
+
 /* SIGINT/SIGHUP: restore the terminal, then die of the signal. */
 static void
 sigdie_cb(int sig, enum ev_type type, void *arg)
@@ -359,7 +366,8 @@ machine_start(void)
 	    mevent_add(HALT_TICK_MS, EVF_TIMER, halt_tick_cb, m) == NULL ||
 	    mevent_add(SIGTERM, EVF_SIGNAL, sigterm_cb, m) == NULL ||
 	    mevent_add(SIGINT, EVF_SIGNAL, sigdie_cb, m) == NULL ||
-	    mevent_add(SIGHUP, EVF_SIGNAL, sigdie_cb, m) == NULL)
+	    mevent_add(SIGHUP, EVF_SIGNAL, sigdie_cb, m) == NULL ||
+	    mevent_add(SIGUSR2, EVF_SIGNAL, sigusr2_cb, m) == NULL)
 		fatal(KHYVE_EXIT_ERROR, "event loop set-up");
 	boot_timer_mark("first KVM_RUN");
 	error = vcpus_start(m);

@@ -25,6 +25,7 @@ struct vcpu_info {
 	uint64_t	vi_seen;	/* vi_nexits at the last halt tick */
 	int		vi_probe;	/* halt probe requested (atomic) */
 	int		vi_halted;	/* halted with IF=0 at the last probe */
+	int		vi_dump;	/* register dump requested (atomic) */
 };
 
 /* Counters shown with -o stats=true at exit (atomic updates). */
@@ -80,6 +81,8 @@ int	machine_exit_status(enum vm_suspend_how how);
 int	vcpus_start(struct machine *m) __must_check;
 void	vcpus_kick_all(struct machine *m);
 void	vcpus_join(struct machine *m);
+/* Print every vCPU's registers (SIGUSR2), from the vCPU threads. */
+void	vcpus_dump(struct machine *m);
 /* Event-loop tick: probe idle vCPUs for "halted with interrupts off". */
 void	vcpus_halt_tick(struct machine *m);
 

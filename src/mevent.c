@@ -36,8 +36,8 @@ static int		mev_epfd = -1;
 static int		mev_wakefd = -1;	/* eventfd for mevent_stop */
 static pthread_mutex_t	mev_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct mevent	*mev_dead;		/* deleted, not yet freed */
-static volatile int	mev_stop_code;
-static volatile bool	mev_stopped;
+static int		mev_stop_code;		/* atomic */
+static bool		mev_stopped;		/* atomic */
 
 int
 mevent_init(void)
@@ -259,11 +259,12 @@ mevent_dispatch(void)
 	struct epoll_event evs[32];
 	struct mevent *mev;
 	uint64_t v;
+	bool skip;
 	int i, n;
 
 	if (mevent_init() != 0)
 		fatal(KHYVE_EXIT_ERROR, "mevent: epoll");
-	while (!mev_stopped) {
+	while (!__atomic_load_n(&mev_stopped, __ATOMIC_ACQUIRE)) {
 		n = epoll_wait(mev_epfd, evs, nitems(evs), -1);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -276,16 +277,19 @@ mevent_dispatch(void)
 				(void)read(mev_wakefd, &v, sizeof(v));
 				continue;
 			}
-			/* Deleted by an earlier callback of this batch. */
-			if (mev->me_deleted || !mev->me_enabled)
+			/* Deleted or disabled since epoll_wait returned. */
+			pthread_mutex_lock(&mev_lock);
+			skip = mev->me_deleted || !mev->me_enabled;
+			pthread_mutex_unlock(&mev_lock);
+			if (skip)
 				continue;
 			mevent_drain(mev);
 			mev->me_cb(mev->me_arg_fd, mev->me_type, mev->me_arg);
 		}
 		mevent_reap();
 	}
-	mev_stopped = false;
-	return (mev_stop_code);
+	__atomic_store_n(&mev_stopped, false, __ATOMIC_RELEASE);
+	return (__atomic_load_n(&mev_stop_code, __ATOMIC_ACQUIRE));
 }
 
 void
@@ -293,8 +297,8 @@ mevent_stop(int code)
 {
 	uint64_t one = 1;
 
-	mev_stop_code = code;
-	mev_stopped = true;
+	__atomic_store_n(&mev_stop_code, code, __ATOMIC_RELEASE);
+	__atomic_store_n(&mev_stopped, true, __ATOMIC_RELEASE);
 	if (mev_wakefd >= 0)
 		(void)write(mev_wakefd, &one, sizeof(one));
 }

@@ -419,6 +419,8 @@ vm_loop(struct vcpu_info *vi)
 		if (error == -EINTR || error == -EAGAIN) {
 			vcpu_set_immediate_exit(vi->vi_vcpu, false);
 			STAT_INC(m, intr);
+			if (__atomic_exchange_n(&vi->vi_dump, 0, __ATOMIC_SEQ_CST))
+				vm_dump_vcpu(vi->vi_vcpu, stderr);
 			if (__atomic_exchange_n(&vi->vi_probe, 0, __ATOMIC_SEQ_CST))
 				vcpu_probe_halt(vi);
 			continue;
@@ -576,6 +578,17 @@ vcpus_join(struct machine *m)
 			pthread_join(m->m_vcpus[i].vi_thread, NULL);
 			m->m_vcpus[i].vi_started = false;
 		}
+	}
+}
+
+void
+vcpus_dump(struct machine *m)
+{
+	int i;
+
+	for (i = 0; i < m->m_ncpus; i++) {
+		__atomic_store_n(&m->m_vcpus[i].vi_dump, 1, __ATOMIC_SEQ_CST);
+		vcpu_kick(&m->m_vcpus[i]);
 	}
 }
 

@@ -48,6 +48,8 @@ TEST(patch_forms)
 	static const uint8_t nop4[] = { 0x0f, 0x1f, 0x40, 0x00 };
 	static const uint8_t ours[] = { 0xe6, PVM_HOOK_PORT, 0x90, 0xfc };
 	static const uint8_t other[] = { 0x55, 0x48, 0x89, 0xe5 };
+	static const uint8_t pad3[] = { 0x90, 0x90, 0x90, 0xfc };
+	static const uint8_t pad2[] = { 0x90, 0x90, 0xfc, 0x90 };
 	uint8_t out[4];
 
 	CHECK_EQ(pvm_patch_for(endbr, 4, out), 4);
@@ -61,6 +63,9 @@ TEST(patch_forms)
 	CHECK_EQ(pvm_patch_for(ours, 4, out), 0);
 	CHECK_EQ(pvm_patch_for(other, 4, out), 0);
 	CHECK_EQ(pvm_patch_for(endbr, 3, out), 0);
+	CHECK_EQ(pvm_patch_for(pad3, 4, out), 3);
+	CHECK_EQ(out[2], 0x90);
+	CHECK_EQ(pvm_patch_for(pad2, 4, out), 2);
 }
 
 TEST_MAIN()

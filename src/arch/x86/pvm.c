@@ -117,6 +117,13 @@ pvm_patch_for(const uint8_t *b, size_t n, uint8_t out[4])
 	}
 	if (n >= 2 && b[0] == 0x66 && b[1] == 0x90)
 		return (2);
+	/* Single-byte NOPs: alternatives padding not yet optimised. */
+	if (n >= 3 && b[0] == 0x90 && b[1] == 0x90 && b[2] == 0x90) {
+		out[2] = 0x90;
+		return (3);
+	}
+	if (n >= 2 && b[0] == 0x90 && b[1] == 0x90)
+		return (2);
 	return (0);
 }
 
