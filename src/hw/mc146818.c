@@ -341,25 +341,60 @@ rtc_tick_index(const struct timespec *t, unsigned shift)
 	return (t->tv_sec * (32768 >> shift) + (cycles >> shift));
 }
 
-static bool
-rtc_alarm_field(uint8_t alarm, uint8_t now)
+/* An alarm byte as the value it matches: -1 for any, -2 for none. */
+static int
+rtc_alarm_value(const struct rtc_softc *sc, uint8_t b, bool hour)
 {
-	return ((alarm & ALARM_DONT_CARE) == ALARM_DONT_CARE || alarm == now);
+	int v;
+
+	if ((b & ALARM_DONT_CARE) == ALARM_DONT_CARE)
+		return (-1);
+	if (hour)
+		return (rtc_dec_hour(sc, b, &v) ? v : -2);
+	return (rtc_dec(sc, b, &v) && v <= 59 ? v : -2);
 }
 
+/*
+ * Did any second in (from, to] match the alarm bytes?  The chip compares
+ * once a second; this walks the candidate hours and minutes in time
+ * order instead, a few thousand steps at most whatever the gap.
+ */
 static bool
-rtc_alarm_match(const struct rtc_softc *sc, int64_t t)
+rtc_alarm_between(const struct rtc_softc *sc, int64_t from, int64_t to)
 {
-	int64_t tod = t % SEC_PER_DAY;
+	int ah, am, as, h, m;
+	int64_t day, base, t;
 
-	if (tod < 0)
-		tod += SEC_PER_DAY;
-	return (rtc_alarm_field(sc->reg[RTC_SEC_ALARM],
-	    rtc_enc(sc, (int)(tod % 60))) &&
-	    rtc_alarm_field(sc->reg[RTC_MIN_ALARM],
-	    rtc_enc(sc, (int)(tod / 60 % 60))) &&
-	    rtc_alarm_field(sc->reg[RTC_HOUR_ALARM],
-	    rtc_enc_hour(sc, (int)(tod / 3600))));
+	ah = rtc_alarm_value(sc, sc->reg[RTC_HOUR_ALARM], true);
+	am = rtc_alarm_value(sc, sc->reg[RTC_MIN_ALARM], false);
+	as = rtc_alarm_value(sc, sc->reg[RTC_SEC_ALARM], false);
+	if (ah == -2 || am == -2 || as == -2 || to <= from)
+		return (false);
+	/* Every time of day comes round within a day. */
+	to = MIN(to, from + SEC_PER_DAY);
+	t = from % SEC_PER_DAY;
+	day = from - (t < 0 ? t + SEC_PER_DAY : t);
+	for (; day <= to; day += SEC_PER_DAY) {
+		for (h = 0; h < 24; h++) {
+			if ((ah >= 0 && h != ah) || day + h * 3600 + 3599 <= from)
+				continue;
+			if (day + h * 3600 > to)
+				return (false);
+			for (m = 0; m < 60; m++) {
+				base = day + h * 3600 + m * 60;
+				if ((am >= 0 && m != am) || base + 59 <= from)
+					continue;
+				if (base > to)
+					return (false);
+				t = as >= 0 ? base + as : MAX(base, from + 1);
+				if (t > to)
+					return (false);
+				if (t > from)
+					return (true);
+			}
+		}
+	}
+	return (false);
 }
 
 /* IRQF = PF.PIE + AF.AIE + UF.UIE; the line follows it. */
@@ -385,7 +420,7 @@ rtc_update(struct rtc_softc *sc, const struct timespec *host)
 {
 	struct timespec g;
 	unsigned shift;
-	int64_t tick, t;
+	int64_t tick;
 	uint8_t flags = 0;
 
 	shift = rtc_pf_shift(sc->reg[RTC_REG_A]);
@@ -399,15 +434,8 @@ rtc_update(struct rtc_softc *sc, const struct timespec *host)
 		g = rtc_guest_time(sc, host);
 		if (g.tv_sec > sc->last_sec) {
 			flags |= REG_C_UF;
-			/* Each second passed is one alarm comparison; a day
-			 * covers every time of day. */
-			t = MAX(sc->last_sec, g.tv_sec - SEC_PER_DAY);
-			for (t++; t <= g.tv_sec; t++) {
-				if (rtc_alarm_match(sc, t)) {
-					flags |= REG_C_AF;
-					break;
-				}
-			}
+			if (rtc_alarm_between(sc, sc->last_sec, g.tv_sec))
+				flags |= REG_C_AF;
 		}
 		sc->last_sec = g.tv_sec;
 	}
