@@ -55,6 +55,7 @@ static enum {
 	KERNEL_ELF,		/* kernel.data is an ELF file */
 	KERNEL_BZIMAGE,		/* a bzImage entered at its 64-bit entry */
 } kernel_kind;
+static bool kernel_is_linux;		/* the PVM quirks are for Linux */
 static struct bzimage_info bzinfo;	/* setup header (bzImage, or made up) */
 static void *vmlinux;			/* payload decompressed by the monitor */
 static size_t vmlinux_len;
@@ -208,6 +209,9 @@ boot_check(void)
 		boot_read(&initrd, "--initrd", i);
 	if (elf_probe(kernel.data, kernel.len)) {
 		kernel_kind = KERNEL_ELF;
+		/* A Linux vmlinux carries its banner in .rodata. */
+		kernel_is_linux = memmem(kernel.data, kernel.len,
+		    "Linux version ", 14) != NULL;
 		boot_synth_header(&bzinfo);
 		return;
 	}
@@ -220,6 +224,7 @@ boot_check(void)
 	if (error != 0)
 		fatalx(KHYVE_EXIT_USAGE, "--kernel %s: %s", k, err);
 	kernel_kind = KERNEL_BZIMAGE;
+	kernel_is_linux = true;
 	if (d == NULL || strcmp(d, "monitor") == 0)
 		boot_decompress();
 }
@@ -232,7 +237,8 @@ boot_set_rsdp(uint64_t gpa)
 
 /*
  * The command line: boot.cmdline, plus the PVM host's switches when
- * x86.pvm_quirks is on.  Returns a malloc'd string.
+ * x86.pvm_quirks is on and the kernel is Linux.  Returns a malloc'd
+ * string.
  */
 static char *
 boot_cmdline(struct machine *m)
@@ -250,7 +256,7 @@ boot_cmdline(struct machine *m)
 	if (buf == NULL)
 		fatal(KHYVE_EXIT_ERROR, "cmdline");
 	strcpy(buf, c);
-	if (m->m_pvm_quirks) {
+	if (m->m_pvm_quirks && kernel_is_linux) {
 		n = pvm_cmdline_quirks(buf, BOOT_CMDLINE_MAX + 1, &added);
 		if (n < 0)
 			fatalx(KHYVE_EXIT_USAGE, "--cmdline: no room for the "

@@ -240,9 +240,9 @@ machine_build(void)
 	if (config_get_size(NULL, "memory.size", 256 * MiB, MiB, &memsize) != 0)
 		fatalx(KHYVE_EXIT_USAGE, "-m: invalid memory size '%s'",
 		    config_get(NULL, "memory.size"));
-	if (memsize < 2 * MiB || (memsize & 0xfff) != 0)
+	if (memsize < MiB || (memsize & 0xfff) != 0)
 		fatalx(KHYVE_EXIT_USAGE, "-m: memory size must be a multiple of "
-		    "4 KiB and at least 2 MiB");
+		    "4 KiB and at least 1 MiB");
 	m->m_strictio = config_bool(NULL, "x86.strictio", false);
 	m->m_strictmsr = config_bool(NULL, "x86.strictmsr", true);
 	m->m_verbosemsr = config_bool(NULL, "x86.verbosemsr", false);
