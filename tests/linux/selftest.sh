@@ -1,0 +1,289 @@
+#!/usr/bin/env bash
+# selftest.sh BUILD: check the guest side of the Linux boot tests without
+# khyve, so that a failing khyve boot points at khyve.
+#
+#   linux-guest:scripts        the guest scripts parse (busybox sh -n)
+#   linux-guest:initramfs      each mode's archive: uncompressed newc, the
+#                              files, device nodes and modules it needs
+#   linux-guest:check-script   khyve-check against made-up /proc and /sys
+#                              trees: passes a good one, names each fault
+#   linux-guest:qemu-*         the same kernel and initramfs under QEMU
+#                              with TCG (pure emulation, no /dev/kvm): each
+#                              mode reaches its marker and powers off,
+#                              resets or answers the power button
+#
+# Prints PASS/FAIL/SKIP lines; exit status 1 if anything failed.  Knobs:
+# KHYVE_LINUX_QEMU=0 skips the QEMU boots (about 15 s each here).
+set -u
+
+BUILD=${1:-build}
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+cd "$top" || exit 2
+cache=$BUILD/cache
+linux_out=$BUILD/linux/selftest
+linux_timeout=${KHYVE_LINUX_QEMU_TIMEOUT:-240}
+# shellcheck source=tests/linux/harness.sh
+. "$here/harness.sh"
+
+status=0
+pass() { echo "PASS linux-guest:$1"; }
+fail() { echo "FAIL linux-guest:$1"; status=1; }
+names="scripts initramfs check-script qemu-poweroff qemu-reboot qemu-acpid \
+    qemu-demo-poweroff qemu-demo-reboot qemu-demo-exit"
+
+mkdir -p "$linux_out"
+if ! "$here/fetch.sh" "$cache" >"$linux_out/fetch.log" 2>&1; then
+	linux_banner "Linux guest self-test SKIPPED: fetching the kernel and busybox failed"
+	sed 's/^/  /' "$linux_out/fetch.log"
+	for n in $names; do
+		echo "SKIP linux-guest:$n: package fetch failed (see $linux_out/fetch.log)"
+	done
+	exit 0
+fi
+
+# A directory of busybox applet links, so that scripts tried on the host
+# run with the guest's tools.
+bbdir=$linux_out/bin
+rm -rf "$bbdir"
+mkdir -p "$bbdir"
+for a in $("$cache/busybox" --list); do
+	ln -s "$(cd "$cache" && pwd)/busybox" "$bbdir/$a"
+done
+
+# --- scripts ---------------------------------------------------------
+bad=
+for f in "$here"/guest/*; do
+	case $(head -c 2 "$f") in
+	'#!') ;;
+	*) [ "${f##*/}" = lib.sh ] || continue ;;
+	esac
+	"$cache/busybox" sh -n "$f" 2>>"$linux_out/scripts.log" || bad="$bad ${f##*/}"
+done
+if [ -z "$bad" ]; then pass scripts; else fail "scripts (syntax:$bad)"; fi
+
+# --- initramfs -------------------------------------------------------
+# has ARCHIVE-LISTING NAME...: every NAME is in the listing.
+has() {
+	local list=$1 n
+	shift
+	for n in "$@"; do
+		grep -qxF -- "$n" "$list" || { echo "$n"; return 1; }
+	done
+}
+why=
+for mode in demo test-poweroff test-reboot test-acpid; do
+	cpio_f=$linux_out/$mode.cpio
+	if ! "$here/mkinitramfs.sh" "$cache" "$cpio_f" "$mode" \
+	    >"$linux_out/mkinitramfs-$mode.log" 2>&1; then
+		why="$why $mode:mkinitramfs-failed"
+		continue
+	fi
+	[ "$(head -c 6 "$cpio_f")" = 070701 ] || why="$why $mode:not-newc"
+	cpio -it <"$cpio_f" 2>/dev/null >"$linux_out/$mode.list"
+	# Device nodes may sit in a second archive that cpio -t does not
+	# reach: look for their headers' ends (name size, check, name).
+	for n in 0000000C00000000dev/console 0000000900000000dev/null; do
+		grep -qaF "$n" "$cpio_f" || why="$why $mode:no-${n#*dev/}"
+	done
+	miss=$(has "$linux_out/$mode.list" init bin/busybox bin/sh sbin/init \
+	    bin/khyve-check lib/khyve.sh bin/outb sbin/poweroff) ||
+	    why="$why $mode:no-$miss"
+	nmod=$(grep -c '^lib/modules/.*\.ko$' "$linux_out/$mode.list")
+	case $mode in
+	demo)
+		miss=$(has "$linux_out/$mode.list" etc/inittab etc/rc \
+		    etc/shell etc/acpid.conf etc/acpi/power \
+		    lib/modules/virtio_ring.ko lib/modules/virtio.ko \
+		    lib/modules/virtio_pci.ko lib/modules/virtio_blk.ko \
+		    lib/modules/virtio_net.ko lib/modules/button.ko \
+		    lib/modules/evdev.ko) || why="$why $mode:no-$miss"
+		# Load order: a module after what it needs.
+		order=$(cpio -i --to-stdout etc/modules-virtio \
+		    <"$cpio_f" 2>/dev/null | tr '\n' ' ')
+		case $order in
+		*virtio_ring*virtio\ *virtio_pci\ *) ;;
+		*) why="$why $mode:module-order($order)" ;;
+		esac
+		;;
+	test-acpid)
+		miss=$(has "$linux_out/$mode.list" etc/acpid.conf \
+		    etc/acpi/power lib/modules/button.ko lib/modules/evdev.ko) ||
+		    why="$why $mode:no-$miss"
+		[ "$nmod" -eq 2 ] || why="$why $mode:$nmod-modules"
+		;;
+	*)
+		# Each insmod costs seconds where KVM emulates the guest
+		# kernel: the other tests carry none.
+		[ "$nmod" -eq 0 ] || why="$why $mode:$nmod-modules"
+		;;
+	esac
+done
+if [ -z "$why" ]; then pass initramfs; else fail "initramfs (${why# })"; fi
+
+# --- check-script ----------------------------------------------------
+# fake_tree DIR: /proc and /sys as the kernel shows a good 2-CPU, 256 MiB
+# guest booted 190 s ago, with expectations on the command line.
+now=$(date +%s)
+fake_tree() {
+	local r=$1
+	rm -rf "$r"
+	mkdir -p "$r/proc" "$r/sys/devices/system/cpu" \
+	    "$r/sys/class/rtc/rtc0" "$r/sys/firmware/acpi/tables" \
+	    "$r/sys/class/tty/console"
+	echo "console=ttyS0 expect_cpus=2 expect_mem_mb=256 expect_epoch=$((now - 195)) panic=-1" \
+	    >"$r/proc/cmdline"
+	printf 'processor\t: 0\nmodel name\t: x\n\nprocessor\t: 1\nmodel name\t: x\n\n' \
+	    >"$r/proc/cpuinfo"
+	echo 0-1 >"$r/sys/devices/system/cpu/online"
+	printf 'MemTotal:         223476 kB\nMemFree:          200000 kB\n' \
+	    >"$r/proc/meminfo"
+	echo "190.52 170.10" >"$r/proc/uptime"
+	echo $((now - 3)) >"$r/sys/class/rtc/rtc0/since_epoch"
+	: >"$r/sys/firmware/acpi/tables/APIC"
+	: >"$r/sys/firmware/acpi/tables/FACP"
+	: >"$r/sys/firmware/acpi/tables/DSDT"
+	echo ttyS0 >"$r/sys/class/tty/console/active"
+	memmap_entry "$r" 0 0x0 0x9fbff "System RAM"
+	memmap_entry "$r" 1 0x9fc00 0x9ffff Reserved
+	memmap_entry "$r" 2 0x100000 0xfffffff "System RAM"
+}
+memmap_entry() {
+	mkdir -p "$1/sys/firmware/memmap/$2"
+	echo "$3" >"$1/sys/firmware/memmap/$2/start"
+	echo "$4" >"$1/sys/firmware/memmap/$2/end"
+	echo "$5" >"$1/sys/firmware/memmap/$2/type"
+}
+# try_check TREE WANT_RESULT: run khyve-check over TREE with busybox; its
+# KHYVE-RESULT line must be WANT_RESULT.
+try_check() {
+	local got
+	got=$(KHYVE_ROOT=$1 PATH=$bbdir "$cache/busybox" sh \
+	    "$here/guest/check.sh" 2>&1 | tee "$1.out" | grep '^KHYVE-RESULT')
+	[ "$got" = "$2" ] && return 0
+	echo "want '$2', got '${got:-nothing}'"
+	return 1
+}
+tree=$linux_out/fake
+why=
+fake_tree "$tree"
+r=$(try_check "$tree" "KHYVE-RESULT PASS") || why="$why good:$r"
+[ "$(grep -c ' ok$' "$tree.out")" -eq 8 ] || why="$why good:not-8-ok"
+fake_tree "$tree"
+echo 0 >"$tree/sys/devices/system/cpu/online"
+r=$(try_check "$tree" "KHYVE-RESULT FAIL cpus_online") || why="$why cpus:$r"
+fake_tree "$tree"
+printf 'processor\t: 0\n' >"$tree/proc/cpuinfo"
+echo 0 >"$tree/sys/devices/system/cpu/online"
+r=$(try_check "$tree" "KHYVE-RESULT FAIL cpus cpus_online") || why="$why cpus1:$r"
+fake_tree "$tree"
+memmap_entry "$tree" 2 0x100000 0x7ffffff "System RAM"
+r=$(try_check "$tree" "KHYVE-RESULT FAIL mem_e820_mb") || why="$why e820:$r"
+fake_tree "$tree"
+memmap_entry "$tree" 3 0x100000000 0x10fffffff "System RAM"
+r=$(try_check "$tree" "KHYVE-RESULT FAIL mem_e820_mb") || why="$why e820hi:$r"
+fake_tree "$tree"
+sed -i 's/223476/150000/' "$tree/proc/meminfo"
+r=$(try_check "$tree" "KHYVE-RESULT FAIL memtotal_mb") || why="$why memtotal:$r"
+fake_tree "$tree"
+echo $((now - 5000)) >"$tree/sys/class/rtc/rtc0/since_epoch"
+r=$(try_check "$tree" "KHYVE-RESULT FAIL rtc_epoch") || why="$why rtc:$r"
+fake_tree "$tree"
+rm "$tree/sys/class/rtc/rtc0/since_epoch"
+r=$(try_check "$tree" "KHYVE-RESULT FAIL rtc_epoch") || why="$why nortc:$r"
+fake_tree "$tree"
+sed -i "s/expect_epoch=[0-9]*/expect_epoch=$((now + 3600))/" "$tree/proc/cmdline"
+r=$(try_check "$tree" "KHYVE-RESULT FAIL rtc_epoch date_epoch") ||
+    why="$why epoch:$r"
+fake_tree "$tree"
+rm "$tree/sys/firmware/acpi/tables/DSDT"
+r=$(try_check "$tree" "KHYVE-RESULT FAIL acpi_tables") || why="$why acpi:$r"
+fake_tree "$tree"
+echo tty0 >"$tree/sys/class/tty/console/active"
+r=$(try_check "$tree" "KHYVE-RESULT FAIL console") || why="$why console:$r"
+fake_tree "$tree"
+echo "console=ttyS0" >"$tree/proc/cmdline"
+echo 0 >"$tree/sys/devices/system/cpu/online"
+r=$(try_check "$tree" "KHYVE-RESULT PASS") || why="$why noexpect:$r"
+[ "$(grep -c ' unchecked$' "$tree.out")" -eq 6 ] || why="$why noexpect:not-6-unchecked"
+if [ -z "$why" ]; then
+	pass check-script
+else
+	fail "check-script (${why# })"
+	sed 's/^/  | /' "$tree.out"
+fi
+
+# --- QEMU ------------------------------------------------------------
+qemu=$(command -v qemu-system-x86_64 || true)
+qnames="qemu-poweroff qemu-reboot qemu-acpid qemu-demo-poweroff qemu-demo-reboot qemu-demo-exit"
+if [ "${KHYVE_LINUX_QEMU:-1}" = 0 ]; then
+	for n in $qnames; do echo "SKIP linux-guest:$n: KHYVE_LINUX_QEMU=0"; done
+	exit $status
+fi
+if [ -z "$qemu" ]; then
+	for n in $qnames; do
+		echo "SKIP linux-guest:$n: qemu-system-x86_64 not installed"
+	done
+	exit $status
+fi
+
+# qemu_boot NAME MODE SMP MARKERS ACTION [APPEND]: boot MODE's initramfs.
+# -no-reboot makes a guest reset end QEMU too; the console tells a reset
+# ("reboot: Restarting system") from a poweroff ("reboot: Power down").
+qemu_boot() {
+	local name=$1 mode=$2 smp=$3 markers=$4 action=$5 append=${6:-}
+	linux_boot "linux-guest:$name" 0 "$markers" "$action" \
+	    "$qemu" -accel tcg -smp "$smp" -m 256 -no-reboot -rtc base=utc \
+	    -display none -serial stdio -monitor none \
+	    -chardev "pipe,id=mon,path=$linux_out/$name.mon" \
+	    -mon chardev=mon,mode=readline \
+	    -kernel "$cache/vmlinuz" -initrd "$linux_out/$mode.cpio" \
+	    -append "console=ttyS0 panic=-1 $append" || status=1
+}
+# The guest's pipe monitor: QEMU opens NAME.mon.in and NAME.mon.out.
+qemu_monitor_fifos() {
+	rm -f "$linux_out/$1.mon.in" "$linux_out/$1.mon.out"
+	mkfifo "$linux_out/$1.mon.in" "$linux_out/$1.mon.out"
+}
+
+# act_powerdown LOG PIDFILE FIFO: after KHYVE-READY, press the power button
+# through QEMU's monitor (the NAME.mon.in FIFO next to the log).
+act_powerdown() {
+	linux_wait_for "$1" 'KHYVE-READY' "$2" 100000 || return 0
+	sleep 1
+	echo system_powerdown >"${1%.log}.mon.in"
+}
+# act_type LOG PIDFILE FIFO LINES...: at the demo shell's prompt, type LINES.
+act_type() {
+	local log=$1 pidf=$2 fifo=$3
+	shift 3
+	linux_wait_for "$log" 'root@khyve:' "$pidf" 100000 || return 0
+	sleep 1
+	for l in "$@"; do
+		printf '%s\n' "$l" >"$fifo"
+		sleep 2
+	done
+}
+act_demo_poweroff() {
+	act_type "$@" 'echo "tty is $(tty)"; sleep 1000 &' jobs poweroff
+}
+act_demo_reboot() { act_type "$@" reboot; }
+act_demo_exit() { act_type "$@" exit; }
+
+for n in $qnames; do qemu_monitor_fifos "$n"; done
+qemu_boot qemu-poweroff test-poweroff 2 \
+    "KHYVE-RESULT PASS|reboot: Power down" - \
+    "expect_cpus=2 expect_mem_mb=256 expect_epoch=$(date +%s)"
+qemu_boot qemu-reboot test-reboot 1 \
+    "KHYVE-REBOOT|reboot: Restarting system" -
+qemu_boot qemu-acpid test-acpid 1 \
+    "KHYVE-READY|power button pressed|reboot: Power down" act_powerdown
+qemu_boot qemu-demo-poweroff demo 1 \
+    "user space reached|acpid watches the power button|tty is /dev/ttyS0|Running|shutting down|reboot: Power down" \
+    act_demo_poweroff
+qemu_boot qemu-demo-reboot demo 1 \
+    "shutting down|reboot: Restarting system" act_demo_reboot
+qemu_boot qemu-demo-exit demo 1 \
+    "the shell exited, powering off|reboot: Power down" act_demo_exit
+for n in $qnames; do rm -f "$linux_out/$n.mon.in" "$linux_out/$n.mon.out"; done
+exit $status
