@@ -50,6 +50,50 @@ kvm_ioctl(int fd, unsigned long req, void *arg)
 	return (r < 0 ? -errno : r);
 }
 
+/*
+ * GSI routing for the PC platform: ISA IRQs 0-15 reach the 8259s (IRQ 2
+ * is the cascade) and the IOAPIC pins of the same number, except that
+ * IRQ 0 (the PIT) is wired to IOAPIC pin 2 as the MADT's interrupt
+ * source override says (bhyve's vatpit does the same; QEMU sets up its
+ * KVM routing this way).  KVM's default routing would send the PIT to
+ * pin 0, where a guest that trusts the MADT never looks.
+ */
+static int
+vm_setup_irq_routing(struct vmctx *ctx)
+{
+	struct kvm_irq_routing *rt;
+	struct kvm_irq_routing_entry *e;
+	unsigned gsi, n = 0;
+	int error;
+
+	rt = calloc(1, sizeof(*rt) + 48 * sizeof(*e));
+	if (rt == NULL)
+		return (-ENOMEM);
+	for (gsi = 0; gsi < 16; gsi++) {
+		if (gsi == 2)
+			continue;
+		e = &rt->entries[n++];
+		e->gsi = gsi;
+		e->type = KVM_IRQ_ROUTING_IRQCHIP;
+		e->u.irqchip.irqchip = gsi < 8 ? KVM_IRQCHIP_PIC_MASTER :
+		    KVM_IRQCHIP_PIC_SLAVE;
+		e->u.irqchip.pin = gsi % 8;
+	}
+	for (gsi = 0; gsi < IOAPIC_NPINS; gsi++) {
+		if (gsi == 2)
+			continue;
+		e = &rt->entries[n++];
+		e->gsi = gsi;
+		e->type = KVM_IRQ_ROUTING_IRQCHIP;
+		e->u.irqchip.irqchip = KVM_IRQCHIP_IOAPIC;
+		e->u.irqchip.pin = gsi == 0 ? 2 : gsi;
+	}
+	rt->nr = n;
+	error = kvm_ioctl(ctx->vmfd, KVM_SET_GSI_ROUTING, rt);
+	free(rt);
+	return (error);
+}
+
 struct vmctx *
 vm_create(const char *name)
 {
@@ -82,6 +126,8 @@ vm_create(const char *name)
 	if (ioctl(ctx->vmfd, KVM_SET_TSS_ADDR, (unsigned long)KVM_TSS_ADDR) < 0 ||
 	    ioctl(ctx->vmfd, KVM_SET_IDENTITY_MAP_ADDR, &ident) < 0 ||
 	    ioctl(ctx->vmfd, KVM_CREATE_IRQCHIP, 0) < 0)
+		goto fail;
+	if (vm_setup_irq_routing(ctx) != 0)
 		goto fail;
 	memset(&pit, 0, sizeof(pit));
 	pit.flags = KVM_PIT_SPEAKER_DUMMY;
