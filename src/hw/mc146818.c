@@ -30,28 +30,11 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
-#include <string.h>
 #include <time.h>
 #include "hw/mc146818.h"
+#include "hw/mc146818_time.h"
 #include "log.h"
 #include "mevent.h"
-
-#define RTC_SEC		0x00
-#define RTC_SEC_ALARM	0x01
-#define RTC_MIN		0x02
-#define RTC_MIN_ALARM	0x03
-#define RTC_HOUR	0x04
-#define RTC_HOUR_ALARM	0x05
-#define RTC_DOW		0x06
-#define RTC_DAY		0x07
-#define RTC_MONTH	0x08
-#define RTC_YEAR	0x09
-#define RTC_REG_A	0x0a
-#define RTC_REG_B	0x0b
-#define RTC_REG_C	0x0c
-#define RTC_REG_D	0x0d
-#define RTC_CENTURY	0x32		/* not in the chip: the PC's century byte */
-#define RTC_NREGS	128
 
 #define REG_A_UIP	0x80		/* update in progress (read-only) */
 #define REG_A_DV	0x70		/* divider select */
@@ -62,8 +45,6 @@
 #define REG_B_PIE	0x40
 #define REG_B_AIE	0x20
 #define REG_B_UIE	0x10
-#define REG_B_DM	0x04		/* 1: binary, 0: BCD */
-#define REG_B_24H	0x02		/* 1: 24-hour, 0: 12-hour */
 #define REG_B_INIT	REG_B_24H
 /* Datasheet "Register C": PF, AF, UF sit at the bit positions of the
  * matching enables PIE, AIE, UIE in register B. */
@@ -74,12 +55,8 @@
 #define REG_C_UF	0x10
 #define REG_D_VRT	0x80		/* valid RAM and time: battery is good */
 
-#define ALARM_DONT_CARE	0xc0		/* 11xxxxxx matches every value */
-#define HOUR_PM		0x80		/* 12-hour mode: PM flag in the hour */
-
 #define NS_PER_SEC	1000000000L
 #define UIP_NS		244000L		/* tBUC: UIP rises 244 us before the update */
-#define SEC_PER_DAY	86400
 
 #define TICK_FAST_MS	1		/* periodic rates faster than the slow tick */
 #define TICK_SLOW_MS	10		/* slower rates, update and alarm */
@@ -182,112 +159,6 @@ rtc_counting(const struct rtc_softc *sc)
 	return (!rtc_held(sc) && !sc->broken);
 }
 
-/* v in [0, 99] in the data mode of register B. */
-static uint8_t
-rtc_enc(const struct rtc_softc *sc, int v)
-{
-	if (sc->reg[RTC_REG_B] & REG_B_DM)
-		return ((uint8_t)v);
-	return ((uint8_t)(((v / 10) << 4) | (v % 10)));
-}
-
-static bool
-rtc_dec(const struct rtc_softc *sc, uint8_t b, int *v)
-{
-	if (sc->reg[RTC_REG_B] & REG_B_DM) {
-		*v = b;
-		return (true);
-	}
-	if ((b & 0x0f) > 9 || (b >> 4) > 9)
-		return (false);
-	*v = (b >> 4) * 10 + (b & 0x0f);
-	return (true);
-}
-
-/* Hour 0-23 as stored: 12-hour mode is 1-12 plus HOUR_PM (datasheet Table 3). */
-static uint8_t
-rtc_enc_hour(const struct rtc_softc *sc, int h)
-{
-	if (sc->reg[RTC_REG_B] & REG_B_24H)
-		return (rtc_enc(sc, h));
-	return ((uint8_t)(rtc_enc(sc, h % 12 == 0 ? 12 : h % 12) |
-	    (h >= 12 ? HOUR_PM : 0)));
-}
-
-static bool
-rtc_dec_hour(const struct rtc_softc *sc, uint8_t b, int *h)
-{
-	bool pm;
-
-	if (sc->reg[RTC_REG_B] & REG_B_24H)
-		return (rtc_dec(sc, b, h) && *h <= 23);
-	pm = (b & HOUR_PM) != 0;
-	if (!rtc_dec(sc, b & ~HOUR_PM, h) || *h < 1 || *h > 12)
-		return (false);
-	*h = *h % 12 + (pm ? 12 : 0);
-	return (true);
-}
-
-/* Write the calendar for secs into the time bytes. */
-static void
-rtc_store_time(struct rtc_softc *sc, int64_t secs)
-{
-	struct tm tm;
-	time_t t = (time_t)secs;
-	int year;
-
-	if (gmtime_r(&t, &tm) == NULL)
-		return;
-	year = tm.tm_year + 1900;
-	if (year < 0)
-		return;
-	sc->reg[RTC_SEC] = rtc_enc(sc, tm.tm_sec % 60);
-	sc->reg[RTC_MIN] = rtc_enc(sc, tm.tm_min);
-	sc->reg[RTC_HOUR] = rtc_enc_hour(sc, tm.tm_hour);
-	sc->reg[RTC_DOW] = rtc_enc(sc, tm.tm_wday + 1);	/* 1 = Sunday */
-	sc->reg[RTC_DAY] = rtc_enc(sc, tm.tm_mday);
-	sc->reg[RTC_MONTH] = rtc_enc(sc, tm.tm_mon + 1);
-	sc->reg[RTC_YEAR] = rtc_enc(sc, year % 100);
-	sc->reg[RTC_CENTURY] = rtc_enc(sc, (year / 100) % 100);
-}
-
-/*
- * Read the time bytes back.  The day of the week is ignored, as bhyve
- * does (Linux never sets it); false when a field is out of range.
- */
-static bool
-rtc_load_time(const struct rtc_softc *sc, int64_t *secs)
-{
-	static const int mdays[12] =
-	    { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	struct tm tm;
-	int sec, min, hour, day, mon, year, cent, dim;
-
-	if (!rtc_dec(sc, sc->reg[RTC_SEC], &sec) || sec > 59 ||
-	    !rtc_dec(sc, sc->reg[RTC_MIN], &min) || min > 59 ||
-	    !rtc_dec_hour(sc, sc->reg[RTC_HOUR], &hour) ||
-	    !rtc_dec(sc, sc->reg[RTC_DAY], &day) || day < 1 ||
-	    !rtc_dec(sc, sc->reg[RTC_MONTH], &mon) || mon < 1 || mon > 12 ||
-	    !rtc_dec(sc, sc->reg[RTC_YEAR], &year) || year > 99 ||
-	    !rtc_dec(sc, sc->reg[RTC_CENTURY], &cent) || cent > 99)
-		return (false);
-	year += cent * 100;
-	dim = mdays[mon - 1];
-	if (mon == 2 && year % 4 == 0 && (year % 100 != 0 || year % 400 == 0))
-		dim = 29;
-	if (day > dim)
-		return (false);
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_sec = sec;
-	tm.tm_min = min;
-	tm.tm_hour = hour;
-	tm.tm_mday = day;
-	tm.tm_mon = mon - 1;
-	tm.tm_year = year - 1900;
-	*secs = (int64_t)timegm(&tm);
-	return (true);
-}
-
 /*
  * The guest let go of the time bytes: count from what they say, with the
  * sub-second phase nsec.  An invalid date holds the clock until the guest
@@ -299,7 +170,7 @@ rtc_resume(struct rtc_softc *sc, const struct timespec *host, long nsec)
 {
 	int64_t secs;
 
-	if (!rtc_load_time(sc, &secs)) {
+	if (!rtc_time_load(sc->reg, sc->reg[RTC_REG_B], &secs)) {
 		if (!sc->broken)
 			log_warnx_rl("rtc: guest wrote an invalid date; "
 			    "the clock is held until it writes a valid one");
@@ -315,7 +186,8 @@ static void
 rtc_sync(struct rtc_softc *sc, const struct timespec *host)
 {
 	if (rtc_counting(sc))
-		rtc_store_time(sc, rtc_guest_time(sc, host).tv_sec);
+		rtc_time_store(sc->reg, sc->reg[RTC_REG_B],
+		    rtc_guest_time(sc, host).tv_sec);
 }
 
 /*
@@ -340,63 +212,6 @@ rtc_tick_index(const struct timespec *t, unsigned shift)
 
 	return (t->tv_sec * (32768 >> shift) + (cycles >> shift));
 }
-
-/* An alarm byte as the value it matches: -1 for any, -2 for none. */
-static int
-rtc_alarm_value(const struct rtc_softc *sc, uint8_t b, bool hour)
-{
-	int v;
-
-	if ((b & ALARM_DONT_CARE) == ALARM_DONT_CARE)
-		return (-1);
-	if (hour)
-		return (rtc_dec_hour(sc, b, &v) ? v : -2);
-	return (rtc_dec(sc, b, &v) && v <= 59 ? v : -2);
-}
-
-/*
- * Did any second in (from, to] match the alarm bytes?  The chip compares
- * once a second; this walks the candidate hours and minutes in time
- * order instead, a few thousand steps at most whatever the gap.
- */
-static bool
-rtc_alarm_between(const struct rtc_softc *sc, int64_t from, int64_t to)
-{
-	int ah, am, as, h, m;
-	int64_t day, base, t;
-
-	ah = rtc_alarm_value(sc, sc->reg[RTC_HOUR_ALARM], true);
-	am = rtc_alarm_value(sc, sc->reg[RTC_MIN_ALARM], false);
-	as = rtc_alarm_value(sc, sc->reg[RTC_SEC_ALARM], false);
-	if (ah == -2 || am == -2 || as == -2 || to <= from)
-		return (false);
-	/* Every time of day comes round within a day. */
-	to = MIN(to, from + SEC_PER_DAY);
-	t = from % SEC_PER_DAY;
-	day = from - (t < 0 ? t + SEC_PER_DAY : t);
-	for (; day <= to; day += SEC_PER_DAY) {
-		for (h = 0; h < 24; h++) {
-			if ((ah >= 0 && h != ah) || day + h * 3600 + 3599 <= from)
-				continue;
-			if (day + h * 3600 > to)
-				return (false);
-			for (m = 0; m < 60; m++) {
-				base = day + h * 3600 + m * 60;
-				if ((am >= 0 && m != am) || base + 59 <= from)
-					continue;
-				if (base > to)
-					return (false);
-				t = as >= 0 ? base + as : MAX(base, from + 1);
-				if (t > to)
-					return (false);
-				if (t > from)
-					return (true);
-			}
-		}
-	}
-	return (false);
-}
-
 /* IRQF = PF.PIE + AF.AIE + UF.UIE; the line follows it. */
 static void
 rtc_irq_update(struct rtc_softc *sc)
@@ -434,7 +249,8 @@ rtc_update(struct rtc_softc *sc, const struct timespec *host)
 		g = rtc_guest_time(sc, host);
 		if (g.tv_sec > sc->last_sec) {
 			flags |= REG_C_UF;
-			if (rtc_alarm_between(sc, sc->last_sec, g.tv_sec))
+			if (rtc_alarm_between(sc->reg, sc->reg[RTC_REG_B],
+			    sc->last_sec, g.tv_sec))
 				flags |= REG_C_AF;
 		}
 		sc->last_sec = g.tv_sec;
@@ -626,7 +442,7 @@ rtc_restart(struct rtc_softc *sc)
 	shift = rtc_pf_shift(sc->reg[RTC_REG_A]);
 	if (shift != 0)
 		sc->last_tick = rtc_tick_index(&host, shift);
-	rtc_store_time(sc, host.tv_sec);
+	rtc_time_store(sc->reg, sc->reg[RTC_REG_B], host.tv_sec);
 }
 
 struct rtc_softc *
