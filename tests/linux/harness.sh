@@ -64,7 +64,8 @@ linux_boot() {
 		"$action" "$log" "$pidf" "$fifo" &
 		apid=$!
 	fi
-	wait "$tpid"
+	# (bash reports a killed job on wait's stderr: not a console line)
+	wait "$tpid" 2>/dev/null
 	rc=$?
 	if [ -n "$apid" ]; then
 		kill "$apid" 2>/dev/null

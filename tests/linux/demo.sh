@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# demo.sh BUILD [KHYVE ARGS...]: `make demo`.  Fetch the Debian cloud kernel
+# and busybox (once, into BUILD/cache), build the demo initramfs and boot it
+# with khyve to a shell on this terminal.  Extra arguments go to khyve
+# before the VM name (for example -s 2,virtio-blk,disk.img).  Exits with
+# khyve's status: 1 after poweroff, 0 after reboot.
+set -euo pipefail
+
+BUILD=${1:-build}
+[ $# -eq 0 ] || shift
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+cd "$top"
+cache=$BUILD/cache
+khyve=$BUILD/khyve
+
+[ -x "$khyve" ] || { echo "demo: no $khyve: run make first" >&2; exit 2; }
+"$here/fetch.sh" "$cache"
+"$here/mkinitramfs.sh" "$cache" "$cache/demo.cpio" demo
+
+if [ -e /sys/module/kvm_pvm ]; then
+	how_long="about 4 minutes: this host's KVM (kvm_pvm) emulates guest
+  kernel code instruction by instruction; user space then runs at full speed"
+else
+	how_long="a few seconds"
+fi
+cat <<EOF
+
+khyve demo: booting Linux $(cat "$cache/kernel-version") with 2 vCPUs and
+512 MiB, console on this terminal (COM1).  The kernel reaches the shell in
+  $how_long.
+At the shell prompt:
+  poweroff   power the guest off (khyve exits with status 1)
+  reboot     reset the guest (khyve exits with status 0)
+  exit       leave the shell: the guest powers off
+From another terminal, \`kill -TERM <khyve pid>\` presses the ACPI power
+button: the guest shuts down cleanly.
+
+EOF
+
+exec "$khyve" -c 2 -m 512M -u -s 0,hostbridge -s 31,lpc -l com1,stdio \
+    --kernel "$cache/vmlinuz" --initrd "$cache/demo.cpio" \
+    --cmdline "console=ttyS0" "$@" demo

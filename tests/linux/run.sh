@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# run.sh BUILD: the Linux boot tests.  khyve boots the Debian cloud kernel
+# with an initramfs from mkinitramfs.sh and each test checks khyve's exit
+# status and the guest's console:
+#
+#   linux:poweroff          test-poweroff, -c 2 -m 256M: the guest sees 2
+#                           CPUs, the RAM, the RTC's time, the ACPI tables
+#                           and its console on ttyS0 (KHYVE-RESULT PASS),
+#                           then poweroff -f: ACPI S5, exit status 1
+#   linux:reboot            test-reboot: reboot -f, exit status 0
+#   linux:acpid             test-acpid: SIGTERM to khyve once the guest's
+#                           acpid is ready; khyve presses the ACPI power
+#                           button, acpid powers off: exit status 1
+#   linux:guest-decompress  test-poweroff, -c 1, -o boot.decompress=guest
+#                           (the kernel's own decompressor runs): PASS, 1
+#
+# First it runs selftest.sh (the guest side alone, under QEMU with TCG).
+# A boot takes minutes where KVM emulates guest kernel code (a nested,
+# software-assisted KVM such as kvm_pvm): each has a generous time limit,
+# two run at once.  A failure prints the reason and the end of the guest's
+# console; full logs stay in BUILD/linux/.  Without /dev/kvm, or when the
+# packages cannot be fetched, each test prints SKIP with the reason.
+#
+# Environment:
+#   KHYVE_LINUX_TESTS    tests to run (names without "linux:"), default
+#                        all; "none" skips every boot
+#   KHYVE_LINUX_TIMEOUT  seconds per boot, default 600
+#   KHYVE_LINUX_JOBS     boots at once, default 2
+#   KHYVE_LINUX_QEMU=0   skip the QEMU boots of the self-test
+set -u
+
+BUILD=${1:-build}
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+cd "$top" || exit 2
+khyve=$BUILD/khyve
+cache=$BUILD/cache
+linux_out=$BUILD/linux
+linux_timeout=${KHYVE_LINUX_TIMEOUT:-600}
+jobs=${KHYVE_LINUX_JOBS:-2}
+all="poweroff reboot acpid guest-decompress"
+want=${KHYVE_LINUX_TESTS:-$all}
+# shellcheck source=tests/linux/harness.sh
+. "$here/harness.sh"
+
+mkdir -p "$linux_out"
+
+skip_all() {
+	linux_banner "Linux boot tests SKIPPED: $1"
+	for t in $all; do
+		echo "SKIP linux:$t: $1"
+	done
+	exit 0
+}
+
+"$here/selftest.sh" "$BUILD"
+selftest=$?
+
+if [ "$want" = none ]; then
+	skip_all "KHYVE_LINUX_TESTS=none"
+fi
+if [ ! -e /dev/kvm ]; then
+	skip_all "/dev/kvm is missing (no KVM on this host)"
+fi
+if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
+	skip_all "/dev/kvm is not readable and writable by $(id -un)"
+fi
+if ! "$here/fetch.sh" "$cache" >"$linux_out/fetch.log" 2>&1; then
+	sed 's/^/  /' "$linux_out/fetch.log"
+	skip_all "fetching the kernel and busybox packages failed (no network?)"
+fi
+for mode in test-poweroff test-reboot test-acpid; do
+	if ! "$here/mkinitramfs.sh" "$cache" "$linux_out/$mode.cpio" "$mode" \
+	    >"$linux_out/mkinitramfs-$mode.log" 2>&1; then
+		sed 's/^/  /' "$linux_out/mkinitramfs-$mode.log"
+		for t in $all; do
+			echo "FAIL linux:$t (mkinitramfs.sh $mode failed)"
+		done
+		exit 1
+	fi
+done
+if [ ! -x "$khyve" ]; then
+	for t in $all; do
+		echo "FAIL linux:$t (no $khyve: run make)"
+	done
+	exit 1
+fi
+
+if [ -e /sys/module/kvm_pvm ]; then
+	echo "linux: this host's KVM emulates guest kernel code (kvm_pvm):" \
+	    "each boot takes about 4-5 minutes"
+fi
+
+# khyve_boot NAME MODE CPUS WANT_STATUS MARKERS ACTION [KHYVE ARGS...]
+khyve_boot() {
+	local name=$1 mode=$2 cpus=$3 want_rc=$4 markers=$5 action=$6
+	shift 6
+	linux_boot "linux:$name" "$want_rc" "$markers" "$action" \
+	    "$khyve" -c "$cpus" -m 256M -u -s 0,hostbridge -s 31,lpc \
+	    -l com1,stdio "$@" \
+	    --kernel "$cache/vmlinuz" --initrd "$linux_out/$mode.cpio" \
+	    --cmdline "console=ttyS0 expect_cpus=$cpus expect_mem_mb=256 expect_epoch=$(date +%s)" \
+	    "linux-$name"
+}
+
+run_test() {
+	case $1 in
+	poweroff)
+		khyve_boot poweroff test-poweroff 2 1 "KHYVE-RESULT PASS" - ;;
+	reboot)
+		khyve_boot reboot test-reboot 1 0 "KHYVE-REBOOT" - ;;
+	acpid)
+		khyve_boot acpid test-acpid 1 1 "KHYVE-READY" \
+		    linux_act_sigterm ;;
+	guest-decompress)
+		khyve_boot guest-decompress test-poweroff 1 1 \
+		    "KHYVE-RESULT PASS" - -o boot.decompress=guest ;;
+	*)
+		echo "FAIL linux:$1 (no such test; have: $all)" ;;
+	esac
+}
+
+# Run up to $jobs boots at once; print each one's result in order once all
+# are done (progress goes to the terminal as they finish).
+running=0
+for t in $want; do
+	if [ $running -ge "$jobs" ]; then
+		wait -n
+		running=$((running - 1))
+	fi
+	echo "linux: starting linux:$t"
+	(run_test "$t" >"$linux_out/$t.result" 2>&1
+	    echo "linux: linux:$t finished: $(head -n 1 "$linux_out/$t.result")") &
+	running=$((running + 1))
+done
+wait
+status=$selftest
+for t in $want; do
+	cat "$linux_out/$t.result"
+	grep -q '^PASS ' "$linux_out/$t.result" || status=1
+done
+exit $status
