@@ -192,8 +192,7 @@ check_format(const struct fmt_case *fc)
 
 	/* Truncated in the middle and just before the end. */
 	expect_err(c, clen / 2, LIMIT, -EINVAL, prefix);
-	if (fc->fmt != DECOMP_LZMA)
-		expect_err(c, clen - 1, LIMIT, -EINVAL, prefix);
+	expect_err(c, clen - 1, LIMIT, -EINVAL, prefix);
 
 	/* Corrupted in the middle of the data. */
 	bad = malloc(clen);
