@@ -227,6 +227,29 @@ build_vcpus(struct machine *m)
 	}
 }
 
+/* True when some pci.B.S.F.device is "lpc" (checked before the VM exists). */
+static bool
+config_has_lpc(void)
+{
+	struct config_node *pci, *b, *sl, *f;
+	const char *dev;
+
+	pci = config_find_node(NULL, "pci");
+	if (pci == NULL)
+		return (false);
+	for (b = config_node_first(pci); b != NULL; b = config_node_next(b))
+		for (sl = config_node_first(b); sl != NULL;
+		    sl = config_node_next(sl))
+			for (f = config_node_first(sl); f != NULL;
+			    f = config_node_next(f)) {
+				dev = config_node_is_leaf(f) ? NULL :
+				    config_get(f, "device");
+				if (dev != NULL && strcmp(dev, "lpc") == 0)
+					return (true);
+			}
+	return (false);
+}
+
 void
 machine_build(void)
 {
@@ -249,6 +272,9 @@ machine_build(void)
 	m->m_pvm_quirks = config_bool(NULL, "x86.pvm_quirks",
 	    pvm_host_detected());
 
+	if (config_find_node(NULL, "lpc") != NULL && !config_has_lpc())
+		fatalx(KHYVE_EXIT_USAGE, "-l: LPC devices need an LPC bridge "
+		    "(add -s 31,lpc)");
 	/* Check the boot image before creating anything. */
 	boot_check();
 
@@ -294,9 +320,6 @@ machine_build(void)
 	build_platform(m);
 	if (pci_init(&m->m_dc) != 0)
 		exit(KHYVE_EXIT_USAGE);
-	if (config_find_node(NULL, "lpc") != NULL && !lpc_present())
-		fatalx(KHYVE_EXIT_USAGE, "-l: LPC devices need an LPC bridge "
-		    "(add -s 31,lpc)");
 	build_tables(m);
 	build_vcpus(m);
 	boot_load(m, post);

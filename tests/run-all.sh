@@ -53,6 +53,9 @@ for f in "$BUILD"/fuzz/fuzz_*; do
 	fi
 done
 
+section "command line"
+tests/cli/run.sh "$BUILD" 2>&1 | tee -a "$log"
+
 if [ -x tests/guest/run.sh ]; then
 	section "guest tests under KVM"
 	tests/guest/run.sh "$BUILD" 2>&1 | tee -a "$log"
