@@ -25,12 +25,6 @@ static const struct lpc_uart {
 static struct pci_devinst *lpc_bridge;
 static unsigned lpc_coms;		/* COM ports created, bit n = COM(n+1) */
 
-bool
-lpc_present(void)
-{
-	return (lpc_bridge != NULL);
-}
-
 unsigned
 lpc_com_mask(void)
 {

@@ -4,10 +4,7 @@
 #ifndef PCI_LPC_H
 #define PCI_LPC_H
 
-#include <stdbool.h>
 
-/* True once an lpc device was created (pci_init). */
-bool	lpc_present(void);
 /* Bit n set when COM(n+1) exists (for the ACPI tables). */
 unsigned lpc_com_mask(void);
 
