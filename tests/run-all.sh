@@ -29,6 +29,11 @@ run() {
 }
 
 section "unit tests"
+# A Debian kernel fetched by the Linux tests also exercises the bzImage
+# parser and decompressor on a real image.
+if [ -z "${KHYVE_TEST_KERNEL:-}" ] && [ -f "$BUILD/cache/vmlinuz" ]; then
+	export KHYVE_TEST_KERNEL=$BUILD/cache/vmlinuz
+fi
 for t in "$BUILD"/tests/test_*; do
 	[ -x "$t" ] || continue
 	run "$(basename "$t")" "$t"
