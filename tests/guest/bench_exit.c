@@ -9,6 +9,7 @@
  *			(16550A SCR: every monitor emulates it in user space)
  *	mmio=N		N dword reads of mmio_addr (default 0xd0000000, a hole
  *			no device claims: the monitor answers from user space)
+ *	reps=K		run the three benchmarks K times, in turn (default 1)
  *	idle=MS		then spin MS milliseconds without exits (the runner
  *			samples the monitor's memory meanwhile)
  *	pm1a_cnt=P s5=T	power off by writing SLP_TYP=T|SLP_EN to port P
@@ -160,6 +161,7 @@ guest_main(void)
 	uint64_t nloop = arg_get_u64("loop", 0), npio = arg_get_u64("pio", 0);
 	uint64_t nmmio = arg_get_u64("mmio", 0), ms = arg_get_u64("idle", 0);
 	uint64_t addr = arg_get_u64("mmio_addr", MMIO_HOLE), khz;
+	uint64_t reps = arg_get_u64("reps", 1), r;
 	size_t i;
 
 	/* THR writes without polling LSR: both monitors drain at once. */
@@ -171,9 +173,11 @@ guest_main(void)
 		addr = MMIO_HOLE;		/* the kit maps 0-4 GiB only */
 	khz = guest_tsc_khz();
 	GCHECK(khz != 0);
-	bench("loop", K_LOOP, nloop, addr, khz);
-	bench("pio", K_PIO, npio, addr, khz);
-	bench("mmio", K_MMIO, nmmio, addr, khz);
+	for (r = 0; r < reps && r < 1000; r++) {
+		bench("loop", K_LOOP, nloop, addr, khz);
+		bench("pio", K_PIO, npio, addr, khz);
+		bench("mmio", K_MMIO, nmmio, addr, khz);
+	}
 	if (ms != 0)
 		idle(ms, khz);
 	printf("BENCH done\n");

@@ -1,0 +1,428 @@
+#!/usr/bin/env bash
+# run.sh BUILD quick|full: khyve against QEMU and a raw KVM_RUN loop, on the
+# same guest, in one run (docs/performance.md).
+#
+#   make bench            full: 5 rounds, 100000 iterations, Linux timeline
+#   make bench QUICK=1    quick: 1 round, 20000 iterations, under a minute
+#
+# Each round runs every monitor once, in an order that alternates between
+# rounds (khyve, QEMU, raw; then raw, QEMU, khyve; ...), so that a drifting
+# host load falls on all of them.  Figures are the median over the rounds
+# with the spread (min-max).  The table goes to bench/results.md and to
+# stdout; raw outputs stay in BUILD/bench/.
+#
+# Environment: QEMU (binary, default qemu-system-x86_64), BENCH_RUNS,
+# BENCH_ITERS (override the mode's rounds and iterations),
+# BENCH_LINUX_TIMEOUT (seconds for the Linux boot, default 900).
+set -u
+
+BUILD=${1:-build}
+MODE=${2:-full}
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 2
+QEMU=${QEMU:-qemu-system-x86_64}
+KHYVE=$BUILD/khyve
+ELF=$BUILD/guest/bench_exit.elf
+OUT=$BUILD/bench
+WORK=$OUT/work
+RESULTS=bench/results.md
+MEM_MB=128
+GUEST_KB=$((MEM_MB * 1024))
+
+# ROUNDS boots per monitor; in each, REPS runs of each loop of ITERS
+# iterations; UP_REPS start-up runs per round for khyve and raw KVM.
+case $MODE in
+quick)	RUNS=${BENCH_RUNS:-1}; REPS=2; ITERS=${BENCH_ITERS:-20000}
+	UP_REPS=5; IDLE_MS=1000 ;;
+full)	RUNS=${BENCH_RUNS:-5}; REPS=3; ITERS=${BENCH_ITERS:-50000}
+	UP_REPS=3; IDLE_MS=2000 ;;
+*)	echo "usage: bench/run.sh BUILD quick|full" >&2; exit 64 ;;
+esac
+
+notes=()
+note() { notes+=("$*"); echo "bench: $*" >&2; }
+say() { echo "bench: $*" >&2; }
+
+# ---- tools --------------------------------------------------------------
+
+CFLAGS_BENCH="-std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror \
+-Wno-unused-parameter -Wmissing-prototypes -Wstrict-prototypes -Wshadow \
+-Wformat=2 -Wpointer-arith -Wundef -Wvla -Wwrite-strings \
+-Wold-style-definition -Wmissing-declarations -Wnested-externs"
+mkdir -p "$OUT"
+for tool in rawkvm runstat; do
+	if [ ! -x "$OUT/$tool" ] || [ "bench/$tool.c" -nt "$OUT/$tool" ]; then
+		# shellcheck disable=SC2086
+		${CC:-cc} $CFLAGS_BENCH -o "$OUT/$tool" "bench/$tool.c" ||
+		    { echo "bench: cannot build $tool" >&2; exit 1; }
+	fi
+done
+RAWKVM=$OUT/rawkvm
+RUNSTAT=$OUT/runstat
+
+if [ ! -x "$KHYVE" ] || [ ! -f "$ELF" ]; then
+	echo "bench: $KHYVE or $ELF missing: run make all guests" >&2
+	exit 1
+fi
+if ! (exec 3<>/dev/kvm) 2>/dev/null; then
+	echo "bench: cannot open /dev/kvm: nothing to measure" >&2
+	exit 1
+fi
+have_qemu=1
+command -v "$QEMU" >/dev/null 2>&1 || { have_qemu=0; note "$QEMU not installed: no QEMU column"; }
+
+rm -rf "$WORK"
+mkdir -p "$WORK"
+GUEST_ARGS="loop=$ITERS pio=$ITERS mmio=$ITERS reps=$REPS idle=$IDLE_MS"
+
+# ---- recording ------------------------------------------------------------
+
+# rec MON KEY VALUE: one sample of a figure.
+rec() { [ -n "$3" ] && [ "$3" != -1 ] && [ "$3" != -1.000 ] && echo "$3" >>"$WORK/$1.$2"; }
+
+# field LINE KEY: the value of KEY=value in a BENCH, RAW or RUN line.
+field() { sed -n "s/.*[[:space:]]$2=\\([^[:space:]]*\\).*/\\1/p" <<<"$1" | head -n 1; }
+
+# bench_lines FILE: the console's BENCH name=... lines, CRs removed.
+bench_lines() { tr -d '\r' <"$1" | grep '^BENCH name='; }
+
+# rec_bench MON CONSOLE: record every BENCH line of a benchmark boot.
+rec_bench() {
+	local mon=$1 l n tsc pm
+	while read -r l; do
+		n=$(field "$l" name)
+		tsc=$(field "$l" ns_per_iter)
+		pm=$(field "$l" pm_ns_per_iter)
+		rec "$mon" "$n" "$tsc"
+		[ "$n" = mmio ] && field "$l" value >"$WORK/$mon.mmio_value"
+		# The PM-timer cross-check: relative gap to the TSC figure.
+		[ -n "$pm" ] && rec "$mon" pmdev "$(awk -v a="$tsc" -v b="$pm" \
+		    'BEGIN { d = (a - b) / b; printf "%.5f", d < 0 ? -d : d }')"
+	done < <(bench_lines "$2")
+	for n in loop pio mmio; do
+		[ "$(bench_lines "$2" | grep -c "name=$n ")" = "$REPS" ] ||
+		    note "$mon: $(bench_lines "$2" | grep -c "name=$n ") BENCH $n lines, expected $REPS (see $2)"
+	done
+}
+
+# rec_mem MON RUNLINE: the memory figures of a benchmark boot.
+rec_mem() {
+	rec "$1" rss "$(field "$2" rss_kb)"
+	rec "$1" priv "$(field "$2" priv_kb)"
+	rec "$1" guest_rss "$(field "$2" guest_rss_kb)"
+	rec "$1" maxrss "$(field "$2" maxrss_kb)"
+}
+
+# startup MON RUNLINE WANT_STATUS: the figures of a start-up run.
+startup() {
+	local first err
+	[ "$(field "$2" status)" = "$3" ] || note "$1 start-up run: exit status $(field "$2" status), expected $3"
+	first=$(field "$2" first_ms)
+	err=$(field "$2" err_ms)
+	rec "$1" up_wall "$(field "$2" wall_ms)"
+	rec "$1" up_cpu "$(awk -v u="$(field "$2" user_ms)" -v s="$(field "$2" sys_ms)" 'BEGIN { printf "%.3f", u + s }')"
+	rec "$1" up_first "$first"
+	rec "$1" up_run "$err"
+	rec "$1" up_maxrss "$(field "$2" maxrss_kb)"
+	[ "$first" != -1.000 ] && [ "$err" != -1.000 ] &&
+	    rec "$1" up_guest "$(awk -v a="$first" -v b="$err" 'BEGIN { printf "%.3f", a - b }')"
+	return 0
+}
+
+# khyve_cmd CMDLINE: CMD becomes the khyve command for the bench guest.
+khyve_cmd() {
+	CMD=("$KHYVE" -c 1 -m "${MEM_MB}M" -s 0,hostbridge -s 31,lpc
+	    -l com1,stdio -o boot.timer=true -o stats=true
+	    --kernel "$ELF" --cmdline "$1" bench)
+}
+
+run_khyve() {
+	local r=$1 i line l n con err
+	con=$WORK/khyve.$r.con
+	err=$WORK/khyve.$r.err
+	khyve_cmd "$GUEST_ARGS pm1a_cnt=0x404 s5=5"
+	line=$("$RUNSTAT" -O "$con" -p "BENCH idle" -g "$GUEST_KB" -d 300 -t 300 \
+	    -- "${CMD[@]}" </dev/null 2>"$err")
+	echo "$line" >"$WORK/khyve.$r.run"
+	[ "$(field "$line" status)" = 1 ] || note "khyve round $r: exit status $(field "$line" status), expected 1 (see $err)"
+	rec_bench khyve "$con"
+	rec_mem khyve "$line"
+	# Every MMIO read must have been an exit to khyve (-o stats=true).
+	l=$(grep -m 1 'khyve: exits:' "$err" | tr -d '\r')
+	n=$(sed -n 's/.*mmio \([0-9]*\),.*/\1/p' <<<"$l")
+	[ "$n" = "$((ITERS * REPS))" ] || note "khyve round $r: $n MMIO exits for $((ITERS * REPS)) reads"
+
+	# Start-up: the guest writes one line and powers off at once.
+	khyve_cmd "pm1a_cnt=0x404 s5=5"
+	for i in $(seq 1 "$UP_REPS"); do
+		line=$("$RUNSTAT" -O "$con.up" -e "first KVM_RUN" -t 120 -- "${CMD[@]}" \
+		    </dev/null 2>"$err.up")
+		startup khyve "$line" 1
+		rec khyve up_timer "$(sed -n 's/.*boot.timer: *\([0-9.]*\) ms  first KVM_RUN.*/\1/p' "$err.up" | head -n 1)"
+	done
+}
+
+# qemu_cmd CMDLINE CONSOLE: CMD becomes the QEMU command (docs/testing.md).
+qemu_cmd() {
+	CMD=("$QEMU" -M pc -enable-kvm -m "$MEM_MB" -kernel "$ELF" -append "$1"
+	    -display none -serial "file:$2" -no-reboot)
+}
+
+run_qemu() {
+	local r=$1 line con err
+	[ $have_qemu = 1 ] || return 0
+	con=$WORK/qemu.$r.con
+	err=$WORK/qemu.$r.err
+	qemu_cmd "$GUEST_ARGS pm1a_cnt=0x604 s5=0" "$con"
+	line=$("$RUNSTAT" -c "$con" -p "BENCH idle" -g "$GUEST_KB" -d 300 -t 300 \
+	    -- "${CMD[@]}" </dev/null 2>"$err")
+	echo "$line" >"$WORK/qemu.$r.run"
+	[ "$(field "$line" status)" = 0 ] || note "QEMU round $r: exit status $(field "$line" status) (see $err)"
+	rec_bench qemu "$con"
+	rec_mem qemu "$line"
+
+	# Start-up: one boot per round (the firmware takes 10-20 s here).
+	qemu_cmd "pm1a_cnt=0x604 s5=0" "$con.up"
+	line=$("$RUNSTAT" -c "$con.up" -t 180 -- "${CMD[@]}" </dev/null 2>"$err.up")
+	startup qemu "$line" 0
+}
+
+run_raw() {
+	local r=$1 i line n
+	for i in $(seq 1 "$REPS"); do
+		for n in loop pio mmio; do
+			line=$("$RAWKVM" -m "$MEM_MB" $n "$ITERS" 2>>"$WORK/raw.err")
+			echo "$line" >>"$WORK/raw.$r.run"
+			[ -n "$line" ] || note "rawkvm $n failed (see $WORK/raw.err)"
+			rec raw $n "$(field "$line" ns_per_iter)"
+		done
+	done
+	# Memory: the rawkvm process at its HLT exit (it has no idle phase).
+	rec raw rss "$(field "$line" rss_kb)"
+	rec raw priv "$(field "$line" priv_kb)"
+	rec raw maxrss "$(field "$line" maxrss_kb)"
+	for i in $(seq 1 "$UP_REPS"); do
+		line=$("$RUNSTAT" -O "$WORK/raw.up.out" -e "first KVM_RUN" -t 60 \
+		    -- "$RAWKVM" -v -m "$MEM_MB" pio 2 2>>"$WORK/raw.err")
+		startup raw "$line" 0
+	done
+}
+
+# ---- statistics -----------------------------------------------------------
+
+# stat MON KEY SCALE DIGITS: "median (min-max)" of the samples / SCALE.
+stat() {
+	local f=$WORK/$1.$2
+	[ -s "$f" ] || { echo "n/a"; return; }
+	sort -g "$f" | awk -v s="$3" -v d="$4" '
+	    { v[NR] = $1 / s }
+	    END {
+		m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+		if (NR == 1)
+			printf "%.*f", d, m
+		else
+			printf "%.*f (%.*f-%.*f)", d, m, d, v[1], d, v[NR]
+	    }'
+}
+
+# median MON KEY: the bare median, or nothing.
+median() {
+	local f=$WORK/$1.$2
+	[ -s "$f" ] || return 0
+	sort -g "$f" | awk '{ v[NR] = $1 } END {
+	    print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# ratio MON KEY: median of MON / median of raw, as "1.03x".
+ratio() {
+	local a b
+	a=$(median "$1" "$2")
+	b=$(median raw "$2")
+	[ -n "$a" ] && [ -n "$b" ] || { echo "-"; return; }
+	awk -v a="$a" -v b="$b" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }'
+}
+
+# net MON: median PIO (or MMIO) iteration minus median bare loop, in us.
+net() {
+	local a b
+	a=$(median "$1" "$2")
+	b=$(median "$1" loop)
+	[ -n "$a" ] && [ -n "$b" ] || { echo "n/a"; return; }
+	awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", (a - b) / 1000 }'
+}
+
+# pm_check: the largest gap between a TSC and a PM-timer figure.
+pm_check() {
+	cat "$WORK"/*.pmdev 2>/dev/null | sort -g | tail -n 1 |
+	    awk '{ printf "%.2f%%", $1 * 100 } END { if (NR == 0) printf "n/a" }'
+}
+
+# ---- the Linux boot timeline (full mode) ----------------------------------
+
+linux_timeline() {
+	local kernel=$BUILD/cache/vmlinuz initrd=$BUILD/linux/test-poweroff.cpio
+	local con=$WORK/linux.con err=$WORK/linux.err line
+	LINUX_TABLE=
+	if [ "$MODE" != full ]; then
+		LINUX_NOTE="not measured in quick mode (a boot takes minutes here)"
+		return
+	fi
+	if [ ! -f "$kernel" ] || [ ! -f "$initrd" ]; then
+		LINUX_NOTE="not measured: $kernel or $initrd missing (make check builds them)"
+		return
+	fi
+	say "Linux boot timeline (minutes on a host that emulates guest kernel code)"
+	line=$("$RUNSTAT" -O "$con" -f "Linux version" -t "${BENCH_LINUX_TIMEOUT:-900}" \
+	    -- "$KHYVE" -c 1 -m 256M -u -s 0,hostbridge -s 31,lpc -l com1,stdio \
+	    -o boot.timer=true --kernel "$kernel" --initrd "$initrd" \
+	    --cmdline "console=ttyS0 expect_cpus=1 expect_mem_mb=256 expect_epoch=$(date +%s)" \
+	    linux-bench </dev/null 2>"$err")
+	echo "$line" >"$WORK/linux.run"
+	LINUX_NOTE="khyve, 1 vCPU, 256 MiB, $(basename "$(readlink -f "$kernel")") ($(cat "$BUILD/cache/kernel-version" 2>/dev/null || echo Debian cloud kernel)), initramfs test-poweroff; exit status $(field "$line" status), wall $(field "$line" wall_ms) ms, CPU $(field "$line" user_ms) ms user + $(field "$line" sys_ms) ms system, peak RSS $(field "$line" maxrss_kb) kB"
+	# boot.timer lines and the first kernel message, in time order.
+	LINUX_TABLE=$(
+		echo "| Event | ms since exec |"
+		echo "|---|---:|"
+		{
+			tr -d '\r' <"$err" |
+			    sed -n 's/^khyve: boot.timer: *\([0-9.]*\) ms  \(.*\)$/\1|\2/p'
+			[ "$(field "$line" first_ms)" != -1.000 ] &&
+			    echo "$(field "$line" first_ms)|console: first \"Linux version\" line"
+		} | sort -t'|' -k1,1 -g | awk -F'|' '{ printf "| %s | %s |\n", $2, $1 }'
+	)
+}
+
+# ---- the run --------------------------------------------------------------
+
+say "mode $MODE: $RUNS round(s), $ITERS iterations per loop, idle ${IDLE_MS} ms"
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+t_start=$SECONDS
+for r in $(seq 1 "$RUNS"); do
+	if [ $((r % 2)) = 1 ]; then order="khyve qemu raw"; else order="raw qemu khyve"; fi
+	for m in $order; do
+		say "round $r/$RUNS: $m"
+		"run_$m" "$r"
+	done
+done
+linux_timeline
+load_end=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ---- the report -------------------------------------------------------------
+
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+mem=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
+if [ -e /sys/module/kvm_pvm ]; then
+	flavour="nested, software-assisted KVM (kvm_pvm loaded: guest kernel code is emulated)"
+elif [ -e /sys/module/kvm_intel ]; then
+	flavour="hardware KVM (kvm_intel)"
+elif [ -e /sys/module/kvm_amd ]; then
+	flavour="hardware KVM (kvm_amd)"
+else
+	flavour="KVM (module unknown)"
+fi
+rev=$(git describe --always --dirty 2>/dev/null || echo unknown)
+qver=n/a
+[ $have_qemu = 1 ] && qver=$("$QEMU" --version | head -n 1)
+khyve_v=$(cat "$WORK/khyve.mmio_value" 2>/dev/null || echo "?")
+qemu_v=$(cat "$WORK/qemu.mmio_value" 2>/dev/null || echo "?")
+make_cmd="make bench"
+[ "$MODE" = quick ] && make_cmd="make bench QUICK=1"
+
+{
+cat <<EOF
+# khyve benchmark results
+
+Produced by \`bench/run.sh $BUILD $MODE\` (\`$make_cmd\`); see
+[docs/performance.md](../docs/performance.md) for what each figure measures.
+
+| | |
+|---|---|
+| Date | $(date -u '+%Y-%m-%d %H:%M UTC') |
+| Machine | $cpu, $(nproc) cores, $mem |
+| Host kernel | $(uname -r) |
+| KVM | $flavour |
+| khyve | git $rev |
+| QEMU | $qver, \`-M pc -enable-kvm -m $MEM_MB\` |
+| Mode | $MODE: $RUNS round(s), interleaved; per round and monitor one benchmark boot running each loop $REPS times ($ITERS iterations), and start-up runs (khyve and raw KVM $UP_REPS, QEMU 1) |
+| Host load average (1, 5, 15 min) | $load_start at the start, $load_end at the end |
+| Run time | $((SECONDS - t_start)) s |
+
+Figures are medians over all samples with the spread (min-max).  Guest:
+\`tests/guest/bench_exit.c\` at CPL0, 1 vCPU, $MEM_MB MiB; raw KVM: \`bench/rawkvm.c\`
+running the same loop bytes.  Ratios are medians divided by the raw KVM median.
+
+## VM exits
+
+| Round trip, µs per loop iteration | khyve | QEMU | raw KVM | khyve / raw | QEMU / raw |
+|---|---:|---:|---:|---:|---:|
+| PIO: \`out %al,(%dx)\` to port 0x3ff (COM1 scratch); \`dec\`; \`jnz\` | $(stat khyve pio 1000 2) | $(stat qemu pio 1000 2) | $(stat raw pio 1000 2) | $(ratio khyve pio) | $(ratio qemu pio) |
+| MMIO: \`mov (%rsi),%eax\` from 0xd0000000 (unclaimed hole); \`dec\`; \`jnz\` | $(stat khyve mmio 1000 2) | $(stat qemu mmio 1000 2) | $(stat raw mmio 1000 2) | $(ratio khyve mmio) | $(ratio qemu mmio) |
+| Bare loop, no exit: \`dec\`; \`jnz\` | $(stat khyve loop 1000 2) | $(stat qemu loop 1000 2) | $(stat raw loop 1000 2) | $(ratio khyve loop) | $(ratio qemu loop) |
+| PIO minus bare loop (medians): the exit alone | $(net khyve pio) | $(net qemu pio) | $(net raw pio) | | |
+| MMIO minus bare loop (medians): the exit alone | $(net khyve mmio) | $(net qemu mmio) | $(net raw mmio) | | |
+
+The MMIO read returns $khyve_v under khyve, $qemu_v under QEMU (0xffffffff under raw KVM):
+each monitor answers an access no device claims in user space.  Guest
+figures use the TSC calibrated against the ACPI PM timer; timing the same
+loops with the PM timer itself agreed within $(pm_check).  Raw KVM figures
+are host clock_gettime() from the first exit to the HLT exit.
+
+## Start-up
+
+A guest that writes one line and powers off at once (\`bench_exit\` with no
+benchmark): exec -> exit, and when the line reaches the console.  The guest's
+own boot (the kit's entry, page tables, IDT, command line; the same code under
+every monitor, emulated instruction by instruction where KVM emulates guest
+kernel code) is inside those figures; QEMU's also hold its firmware (SeaBIOS
+and the PVH option ROM).  Raw KVM makes two exits and stops.
+
+| ms | khyve | QEMU | raw KVM |
+|---|---:|---:|---:|
+| exec -> exit, wall | $(stat khyve up_wall 1 1) | $(stat qemu up_wall 1 1) | $(stat raw up_wall 1 1) |
+| exec -> exit, CPU (user + system, all threads) | $(stat khyve up_cpu 1 1) | $(stat qemu up_cpu 1 1) | $(stat raw up_cpu 1 1) |
+| exec -> first KVM_RUN (its stderr mark, seen from outside) | $(stat khyve up_run 1 1) | n/a | $(stat raw up_run 1 1) |
+| main() -> first KVM_RUN (khyve's own \`boot.timer\`) | $(stat khyve up_timer 1 1) | n/a | n/a |
+| first KVM_RUN -> the guest's line on the console | $(stat khyve up_guest 1 1) | n/a | n/a |
+| exec -> the guest's line on the console | $(stat khyve up_first 1 1) | $(stat qemu up_first 1 1) | n/a |
+
+## Memory
+
+Sampled from \`/proc/PID/smaps\` 300 ms after the guest starts idling (it spins
+on the TSC without exits after the benchmarks); guest RAM is the
+\`memfd:khyve-guest-ram\` mapping for khyve and the one ${MEM_MB} MiB mapping (\`pc.ram\`)
+for QEMU.  Raw KVM measures itself at its HLT exit.
+
+| MiB | khyve | QEMU | raw KVM | khyve / raw | QEMU / raw |
+|---|---:|---:|---:|---:|---:|
+| RSS outside guest RAM | $(stat khyve rss 1024 2) | $(stat qemu rss 1024 2) | $(stat raw rss 1024 2) | $(ratio khyve rss) | $(ratio qemu rss) |
+| of which private (not shared with other processes) | $(stat khyve priv 1024 2) | $(stat qemu priv 1024 2) | $(stat raw priv 1024 2) | $(ratio khyve priv) | $(ratio qemu priv) |
+| Peak RSS (ru_maxrss, guest pages touched included) | $(stat khyve maxrss 1024 2) | $(stat qemu maxrss 1024 2) | $(stat raw maxrss 1024 2) | $(ratio khyve maxrss) | $(ratio qemu maxrss) |
+| Peak RSS of the start-up run | $(stat khyve up_maxrss 1024 2) | $(stat qemu up_maxrss 1024 2) | $(stat raw up_maxrss 1024 2) | | |
+| Guest RAM resident | $(stat khyve guest_rss 1024 2) | $(stat qemu guest_rss 1024 2) | - | | |
+
+## Linux boot timeline
+
+EOF
+if [ -n "$LINUX_TABLE" ]; then
+	echo "$LINUX_NOTE."
+	echo
+	echo "$LINUX_TABLE"
+	echo
+	echo "QEMU is not run: QEMU 7.2 stops with an emulation failure on the kernel's"
+	echo "int3 self-test on this kind of host (docs/performance.md)."
+else
+	echo "$LINUX_NOTE."
+fi
+if [ ${#notes[@]} -gt 0 ]; then
+	echo
+	echo "## Notes from this run"
+	echo
+	for n in "${notes[@]}"; do
+		echo "- $n"
+	done
+fi
+} >"$OUT/results-$MODE.md"
+
+cp "$OUT/results-$MODE.md" "$RESULTS"
+cat "$RESULTS"
+say "written to $RESULTS (raw outputs in $WORK)"
