@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # harness.sh: host-side helpers for run.sh and selftest.sh (sourced, bash).
 #
 # A boot test runs one monitor (khyve, or QEMU for the self-test) with a
@@ -50,7 +51,7 @@ linux_boot() {
 	shift 4
 	local file=$linux_out/${name#*:}
 	local log=$file.log fifo=$file.stdin pidf=$file.pid
-	local t0=$SECONDS rc apid= why= m
+	local t0=$SECONDS rc apid='' why='' m
 	local IFS_save=$IFS
 
 	rm -f "$log" "$fifo" "$pidf"

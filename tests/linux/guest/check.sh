@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck shell=dash
 # khyve-check: compare what the guest kernel sees with what the monitor was
 # asked to build, and print one line per check plus a verdict:
 #

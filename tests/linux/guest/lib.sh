@@ -1,3 +1,4 @@
+# shellcheck shell=dash
 # /lib/khyve.sh: shell functions shared by the guest's /init scripts
 # (busybox ash).  Sourced, not run.  Built into the initramfs by
 # tests/linux/mkinitramfs.sh.
