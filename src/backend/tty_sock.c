@@ -5,8 +5,9 @@
  * takes the next one.  Output while nobody is connected is discarded.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
-#include <netdb.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
@@ -67,14 +68,21 @@ tty_accept_cb(int lfd, enum ev_type type, void *arg)
 	pthread_mutex_unlock(&tb->tb_mtx);
 }
 
-/* "IP:PORT" or "[IPv6]:PORT" into the address to listen on. */
+/*
+ * "IP:PORT" or "[IPv6]:PORT" (numeric only) into the address to listen
+ * on.  inet_pton rather than getaddrinfo: no name service, which also
+ * keeps the statically linked binary free of NSS.
+ */
 static int
-tty_parse_inet(const char *s, struct addrinfo **aip)
+tty_parse_inet(const char *s, struct sockaddr_storage *ss, socklen_t *lenp)
 {
-	struct addrinfo hints;
-	char host[256];
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	char host[INET6_ADDRSTRLEN];
 	const char *port, *end;
+	bool v6 = false;
 	size_t len;
+	long p;
 
 	if (*s == '[') {
 		end = strchr(s, ']');
@@ -82,6 +90,7 @@ tty_parse_inet(const char *s, struct addrinfo **aip)
 			return (-EINVAL);
 		s++;
 		port = end + 2;
+		v6 = true;
 	} else {
 		end = strrchr(s, ':');
 		if (end == NULL || memchr(s, ':', (size_t)(end - s)) != NULL)
@@ -90,45 +99,55 @@ tty_parse_inet(const char *s, struct addrinfo **aip)
 	}
 	len = (size_t)(end - s);
 	if (len == 0 || len >= sizeof(host) || *port == '\0' ||
-	    strspn(port, "0123456789") != strlen(port) || strlen(port) > 5 ||
-	    atoi(port) > 65535)
+	    strspn(port, "0123456789") != strlen(port) || strlen(port) > 5)
+		return (-EINVAL);
+	p = strtol(port, NULL, 10);
+	if (p > 65535)
 		return (-EINVAL);
 	memcpy(host, s, len);
 	host[len] = '\0';
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
-	if (getaddrinfo(host, port, &hints, aip) != 0)
-		return (-EINVAL);
+	memset(ss, 0, sizeof(*ss));
+	if (v6) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)p);
+		if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1)
+			return (-EINVAL);
+		*lenp = sizeof(*sin6);
+	} else {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)p);
+		if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
+			return (-EINVAL);
+		*lenp = sizeof(*sin);
+	}
 	return (0);
 }
 
 int
 tty_open_tcp(struct tty_backend *tb, const char *addr)
 {
-	struct addrinfo *ai;
+	struct sockaddr_storage ss;
+	socklen_t sslen;
 	int error, one = 1;
 
 	tb->tb_sock = true;
-	error = tty_parse_inet(addr, &ai);
+	error = tty_parse_inet(addr, &ss, &sslen);
 	if (error != 0) {
 		log_warnx("%s: bad address (want tcp=IP:PORT or "
 		    "tcp=[IPv6]:PORT)", tb->tb_name);
 		return (-EINVAL);
 	}
-	tb->tb_lfd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK |
+	tb->tb_lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0);
 	if (tb->tb_lfd < 0 ||
 	    setsockopt(tb->tb_lfd, SOL_SOCKET, SO_REUSEADDR, &one,
 	    sizeof(one)) < 0 ||
-	    bind(tb->tb_lfd, ai->ai_addr, ai->ai_addrlen) < 0 ||
+	    bind(tb->tb_lfd, (struct sockaddr *)&ss, sslen) < 0 ||
 	    listen(tb->tb_lfd, 1) < 0) {
 		error = -errno;
 		log_warnx("%s: cannot listen: %s", tb->tb_name,
 		    strerror(errno));
 	}
-	freeaddrinfo(ai);
 	return (error);
 }
 
