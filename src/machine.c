@@ -271,6 +271,10 @@ machine_build(void)
 	m->m_verbosemsr = config_bool(NULL, "x86.verbosemsr", false);
 	m->m_pvm_quirks = config_bool(NULL, "x86.pvm_quirks",
 	    pvm_host_detected());
+	m->m_pvm_kick_ms = config_uint64(NULL, "x86.pvm_kick_ms",
+	    m->m_pvm_quirks ? 4 : 0);
+	if (m->m_pvm_kick_ms > 1000)
+		fatalx(KHYVE_EXIT_USAGE, "config: x86.pvm_kick_ms: at most 1000");
 
 	if (config_find_node(NULL, "lpc") != NULL && !config_has_lpc())
 		fatalx(KHYVE_EXIT_USAGE, "-l: LPC devices need an LPC bridge "
@@ -345,6 +349,18 @@ halt_tick_cb(int fd, enum ev_type type, void *arg)
 	vcpus_halt_tick(arg);
 }
 
+/*
+ * PVM hosts deliver an interrupt to a vCPU that is running guest kernel
+ * code only when it next leaves the guest: a vCPU spinning on jiffies
+ * would wait for seconds.  Kicking the vCPUs out of KVM_RUN at a
+ * modest rate lets KVM inject what is pending on re-entry.
+ */
+static void
+kick_tick_cb(int fd, enum ev_type type, void *arg)
+{
+	vcpus_kick_running(arg);
+}
+
 /* SIGTERM: press the ACPI power button (bhyve does the same). */
 static void
 sigterm_cb(int sig, enum ev_type type, void *arg)
@@ -359,6 +375,7 @@ sigterm_cb(int sig, enum ev_type type, void *arg)
 static void
 sigusr2_cb(int sig, enum ev_type type, void *arg)
 {
+	machine_print_stats();
 	vcpus_dump(arg);
 }
 
@@ -392,6 +409,9 @@ machine_start(void)
 	    mevent_add(SIGHUP, EVF_SIGNAL, sigdie_cb, m) == NULL ||
 	    mevent_add(SIGUSR2, EVF_SIGNAL, sigusr2_cb, m) == NULL)
 		fatal(KHYVE_EXIT_ERROR, "event loop set-up");
+	if (m->m_pvm_kick_ms > 0 &&
+	    mevent_add((int)m->m_pvm_kick_ms, EVF_TIMER, kick_tick_cb, m) == NULL)
+		fatal(KHYVE_EXIT_ERROR, "event loop set-up");
 	boot_timer_mark("first KVM_RUN");
 	error = vcpus_start(m);
 	if (error != 0) {
@@ -403,10 +423,21 @@ machine_start(void)
 void
 machine_report(void)
 {
-	struct machine_stats *s = &machine.m_stats;
+	if (config_bool(NULL, "stats", false))
+		machine_print_stats();
+}
 
-	if (!config_bool(NULL, "stats", false))
-		return;
+void
+machine_print_stats(void)
+{
+	struct machine_stats *s = &machine.m_stats;
+	struct pvm_state *ps = &machine.m_pvm;
+
+	if (machine.m_pvm_quirks)
+		fprintf(stderr, "khyve: pvm: system calls repaired %" PRIu64
+		    ", other page faults through the hook %" PRIu64 "\r\n",
+		    __atomic_load_n(&ps->ps_syscalls, __ATOMIC_RELAXED),
+		    __atomic_load_n(&ps->ps_faults, __ATOMIC_RELAXED));
 	fprintf(stderr, "khyve: exits: port %" PRIu64 ", mmio %" PRIu64
 	    ", msr %" PRIu64 ", interrupted %" PRIu64 "; unclaimed accesses %"
 	    PRIu64 "; emulated for KVM: int3 %" PRIu64 ", fwait %" PRIu64 "\r\n",

@@ -54,6 +54,7 @@ struct machine {
 	struct machine_stats m_stats;
 	struct acpipm_softc *m_pm;	/* for the power button */
 	bool		m_pvm_quirks;	/* x86.pvm_quirks */
+	uint64_t	m_pvm_kick_ms;	/* x86.pvm_kick_ms, 0 = off */
 	struct pvm_state m_pvm;		/* SYSCALL repair (PVM hosts) */
 };
 
@@ -74,6 +75,8 @@ void	machine_start(void);
 void	machine_suspend(enum vm_suspend_how how);
 /* Print the statistics when the stats key is true. */
 void	machine_report(void);
+/* Print the statistics (also on SIGUSR2). */
+void	machine_print_stats(void);
 /* Exit status for a fate. */
 int	machine_exit_status(enum vm_suspend_how how);
 
@@ -81,6 +84,8 @@ int	machine_exit_status(enum vm_suspend_how how);
 int	vcpus_start(struct machine *m) __must_check;
 void	vcpus_kick_all(struct machine *m);
 void	vcpus_join(struct machine *m);
+/* Kick every vCPU out of KVM_RUN so KVM injects pending interrupts. */
+void	vcpus_kick_running(struct machine *m);
 /* Print every vCPU's registers (SIGUSR2), from the vCPU threads. */
 void	vcpus_dump(struct machine *m);
 /* Event-loop tick: probe idle vCPUs for "halted with interrupts off". */
