@@ -17,7 +17,9 @@ QEMU=${QEMU:-qemu-system-x86_64}
 KHYVE=$BUILD/khyve
 work=$(mktemp -d)
 qpid=
-trap '[ -n "$qpid" ] && kill "$qpid" 2>/dev/null; rm -rf "$work"' EXIT
+kpid=
+trap '[ -n "$qpid" ] && kill "$qpid" 2>/dev/null
+      [ -n "$kpid" ] && kill -KILL "$kpid" 2>/dev/null; rm -rf "$work"' EXIT
 failed=0
 
 # Why KVM cannot be used, or nothing when it can.
@@ -71,29 +73,70 @@ verdict() {
 	fi
 }
 
-# khyve NAME ELF CPUS WANT_RC CMDLINE MUST... [-- FORBID...]
-khyve() {
-	local name=$1 elf=$BUILD/guest/$2.elf cpus=$3 want=$4 cmd=$5 rc
-	shift 5
+# can_boot NAME ELF: 0 when KVM, khyve and the guest are there; otherwise
+# prints the SKIP or FAIL line and returns 1.
+can_boot() {
 	if [ -n "$kvm_why" ]; then
-		echo "SKIP guest:$name: $kvm_why"
-		return
+		echo "SKIP guest:$1: $kvm_why"
+		return 1
 	fi
 	if [ ! -x "$KHYVE" ]; then
 		failed=1
-		echo "FAIL guest:$name ($KHYVE is missing: run make)"
-		return
+		echo "FAIL guest:$1 ($KHYVE is missing: run make)"
+		return 1
 	fi
-	if [ ! -f "$elf" ]; then
+	if [ ! -f "$2" ]; then
 		failed=1
-		echo "FAIL guest:$name ($elf is missing: run make guests)"
-		return
+		echo "FAIL guest:$1 ($2 is missing: run make guests)"
+		return 1
 	fi
+}
+
+# khyve NAME ELF CPUS WANT_RC CMDLINE MUST... [-- FORBID...]
+# CPUS is anything -c takes ("4", "cpus=4,sockets=2,cores=2").
+khyve() {
+	local name=$1 elf=$BUILD/guest/$2.elf cpus=$3 want=$4 cmd=$5 rc
+	shift 5
+	can_boot "$name" "$elf" || return
 	timeout -k 5 "$TIMEOUT" "$KHYVE" -c "$cpus" -m 128M -u \
 	    -s 0,hostbridge -s 31,lpc -l com1,stdio \
 	    --kernel "$elf" --cmdline "$cmd" "g$name" \
 	    </dev/null >"$work/$name.out" 2>"$work/$name.err"
 	rc=$?
+	verdict "guest:$name" "$rc" "$want" "$work/$name.out" \
+	    "$work/$name.err" "$@"
+}
+
+# khyve_signal NAME ELF CPUS WANT_RC CMDLINE WAITFOR SIG MUST... [-- FORBID...]
+# Like khyve, but sends khyve SIG once its console matches WAITFOR.  khyve
+# runs under a watchdog of our own, not timeout(1), which would deliver
+# the signal twice (to the command and again to its process group).
+khyve_signal() {
+	local name=$1 elf=$BUILD/guest/$2.elf cpus=$3 want=$4 cmd=$5 wait=$6
+	local sig=$7 rc sent=0 late=0 end=$((SECONDS + TIMEOUT))
+	shift 7
+	can_boot "$name" "$elf" || return
+	"$KHYVE" -c "$cpus" -m 128M -u -s 0,hostbridge -s 31,lpc \
+	    -l com1,stdio --kernel "$elf" --cmdline "$cmd" "g$name" \
+	    </dev/null >"$work/$name.out" 2>"$work/$name.err" &
+	kpid=$!
+	while kill -0 "$kpid" 2>/dev/null; do
+		if [ $sent -eq 0 ] &&
+		    tr -d '\r' <"$work/$name.out" | grep -qE -- "$wait"; then
+			kill -"$sig" "$kpid"
+			sent=1
+		fi
+		if [ $SECONDS -ge $end ]; then
+			kill -KILL "$kpid"
+			late=1
+			break
+		fi
+		sleep 0.1
+	done
+	wait "$kpid"
+	rc=$?
+	kpid=
+	[ $late -eq 1 ] && rc=124
 	verdict "guest:$name" "$rc" "$want" "$work/$name.out" \
 	    "$work/$name.err" "$@"
 }
@@ -171,6 +214,13 @@ khyve halt-c2 halt 2 2 "" 'halting with interrupts off' \
     -- '^FAIL' 'kit: exception'
 khyve fault fault 1 3 "" '^FAIL exception$' 'exception 14 \(#PF\)' \
     'address 0x200000000' -- '^PASS' 'did not fault'
+# The MUST patterns go before "${ok[@]}": it ends with the FORBID list.
+khyve smp-c2 smp 2 1 "ncpus=2" '^AP 1: apic id 1$' "${ok[@]}"
+khyve smp-c4 smp cpus=4,sockets=2,cores=2 1 "ncpus=4 sockets=2 cores=2" \
+    '^AP 1: apic id 1$' '^AP 2: apic id 2$' '^AP 3: apic id 3$' "${ok[@]}"
+# SIGTERM presses the ACPI power button; the guest waits for it in hlt.
+khyve_signal pwrbtn pwrbtn 1 1 "" '^READY$' TERM '^READY$' \
+    '^power button$' "${ok[@]}"
 
 if [ -n "$qpid" ]; then
 	wait "$qpid"
