@@ -271,10 +271,6 @@ machine_build(void)
 	m->m_verbosemsr = config_bool(NULL, "x86.verbosemsr", false);
 	m->m_pvm_quirks = config_bool(NULL, "x86.pvm_quirks",
 	    pvm_host_detected());
-	m->m_pvm_kick_ms = config_uint64(NULL, "x86.pvm_kick_ms",
-	    m->m_pvm_quirks ? 4 : 0);
-	if (m->m_pvm_kick_ms > 1000)
-		fatalx(KHYVE_EXIT_USAGE, "config: x86.pvm_kick_ms: at most 1000");
 
 	if (config_find_node(NULL, "lpc") != NULL && !config_has_lpc())
 		fatalx(KHYVE_EXIT_USAGE, "-l: LPC devices need an LPC bridge "
@@ -349,17 +345,6 @@ halt_tick_cb(int fd, enum ev_type type, void *arg)
 	vcpus_halt_tick(arg);
 }
 
-/*
- * PVM hosts deliver an interrupt to a vCPU that is running guest kernel
- * code only when it next leaves the guest: a vCPU spinning on jiffies
- * would wait for seconds.  Kicking the vCPUs out of KVM_RUN at a
- * modest rate lets KVM inject what is pending on re-entry.
- */
-static void
-kick_tick_cb(int fd, enum ev_type type, void *arg)
-{
-	vcpus_kick_running(arg);
-}
 
 /* SIGTERM: press the ACPI power button (bhyve does the same). */
 static void
@@ -408,9 +393,6 @@ machine_start(void)
 	    mevent_add(SIGINT, EVF_SIGNAL, sigdie_cb, m) == NULL ||
 	    mevent_add(SIGHUP, EVF_SIGNAL, sigdie_cb, m) == NULL ||
 	    mevent_add(SIGUSR2, EVF_SIGNAL, sigusr2_cb, m) == NULL)
-		fatal(KHYVE_EXIT_ERROR, "event loop set-up");
-	if (m->m_pvm_kick_ms > 0 &&
-	    mevent_add((int)m->m_pvm_kick_ms, EVF_TIMER, kick_tick_cb, m) == NULL)
 		fatal(KHYVE_EXIT_ERROR, "event loop set-up");
 	boot_timer_mark("first KVM_RUN");
 	error = vcpus_start(m);

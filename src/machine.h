@@ -54,7 +54,6 @@ struct machine {
 	struct machine_stats m_stats;
 	struct acpipm_softc *m_pm;	/* for the power button */
 	bool		m_pvm_quirks;	/* x86.pvm_quirks */
-	uint64_t	m_pvm_kick_ms;	/* x86.pvm_kick_ms, 0 = off */
 	struct pvm_state m_pvm;		/* SYSCALL repair (PVM hosts) */
 };
 
@@ -84,8 +83,6 @@ int	machine_exit_status(enum vm_suspend_how how);
 int	vcpus_start(struct machine *m) __must_check;
 void	vcpus_kick_all(struct machine *m);
 void	vcpus_join(struct machine *m);
-/* Kick every vCPU out of KVM_RUN so KVM injects pending interrupts. */
-void	vcpus_kick_running(struct machine *m);
 /* Print every vCPU's registers (SIGUSR2), from the vCPU threads. */
 void	vcpus_dump(struct machine *m);
 /* Event-loop tick: probe idle vCPUs for "halted with interrupts off". */

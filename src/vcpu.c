@@ -582,15 +582,6 @@ vcpus_join(struct machine *m)
 }
 
 void
-vcpus_kick_running(struct machine *m)
-{
-	int i;
-
-	for (i = 0; i < m->m_ncpus; i++)
-		vcpu_kick(&m->m_vcpus[i]);
-}
-
-void
 vcpus_dump(struct machine *m)
 {
 	int i;
