@@ -141,13 +141,14 @@ khyve_signal() {
 	    "$work/$name.err" "$@"
 }
 
-# qemu_boot NAME ELF CMDLINE: boot under QEMU, leaving the console in
-# $work/qNAME.out and the exit status in $work/qNAME.rc.
+# qemu_boot NAME ELF CMDLINE [QEMU_ARG...]: boot under QEMU, leaving the
+# console in $work/qNAME.out and the exit status in $work/qNAME.rc.
 qemu_boot() {
 	local name=$1 elf=$BUILD/guest/$2.elf cmd=$3
+	shift 3
 	[ -f "$elf" ] || return
 	: >"$work/q$name.out"
-	timeout -k 5 "$TIMEOUT" "$QEMU" -M pc -enable-kvm -m 128 \
+	timeout -k 5 "$TIMEOUT" "$QEMU" -M pc -enable-kvm -m 128 "$@" \
 	    -kernel "$elf" -append "$cmd" -display none \
 	    -serial "file:$work/q$name.out" -no-reboot \
 	    </dev/null >"$work/q$name.err" 2>&1
@@ -185,6 +186,8 @@ if [ -z "$kvm_why" ] && [ -n "$have_qemu" ]; then
 		qemu_boot pci pci "hostbridge=8086:1237 lpc=1"
 		qemu_boot uart uart ""
 		qemu_boot user user ""
+		qemu_boot smp smp "ncpus=4 sockets=2 cores=2" \
+		    -smp 4,sockets=2,cores=2,threads=1
 	) &
 	qpid=$!
 fi
@@ -231,5 +234,7 @@ qemu_verdict acpi acpi "${ok[@]}"
 qemu_verdict pci pci "${ok[@]}"
 qemu_verdict uart uart "${ok[@]}" LEAK
 qemu_verdict user user "${ok[@]}"
+qemu_verdict smp smp '^AP 1: apic id 1$' '^AP 2: apic id 2$' \
+    '^AP 3: apic id 3$' "${ok[@]}"
 
 exit $failed

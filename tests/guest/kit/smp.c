@@ -8,6 +8,8 @@
 #include "smp.h"
 
 #define PAGE_SIZE	4096ULL
+#define READABLE_MIN	0x1000ULL	/* page 0 is left unmapped */
+#define READABLE_MAX	(4ULL << 30)	/* the identity map's end */
 #define LOW_LIMIT	0x100000ULL	/* STARTUP vectors reach below 1 MiB */
 #define CONV_END	0x9f000ULL	/* without a memory map: below the EBDA */
 #define MEMMAP_MAX	128		/* entries looked at */
@@ -72,16 +74,23 @@ overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
 }
 
 static int
+readable(uint64_t pa, uint64_t len)
+{
+	return (pa >= READABLE_MIN && len <= READABLE_MAX &&
+	    pa <= READABLE_MAX - len);
+}
+
+static int
 in_ram(const struct hvm_start_info *si, uint64_t pa)
 {
 	const struct hvm_memmap_entry *e;
 	uint32_t i, n;
 
-	if (si->version < 1 || si->memmap_paddr == 0 ||
-	    si->memmap_paddr >= (4ULL << 30))
+	n = si->memmap_entries < MEMMAP_MAX ? si->memmap_entries : MEMMAP_MAX;
+	/* No map, or one the kit cannot read (QEMU puts it in page 0). */
+	if (si->version < 1 || !readable(si->memmap_paddr, n * sizeof(*e)))
 		return (pa + PAGE_SIZE <= CONV_END);
 	e = (const struct hvm_memmap_entry *)(uintptr_t)si->memmap_paddr;
-	n = si->memmap_entries < MEMMAP_MAX ? si->memmap_entries : MEMMAP_MAX;
 	for (i = 0; i < n; i++)
 		if (e[i].type == 1 && e[i].addr <= pa &&
 		    pa + PAGE_SIZE <= e[i].addr + e[i].size)
@@ -117,10 +126,11 @@ page_free(const struct hvm_start_info *si, const struct acpi_info *a,
 	    sdt_hit(a->dsdt, pa))
 		return (0);
 	n = si->nr_modules < MODULES_MAX ? si->nr_modules : MODULES_MAX;
-	if (n == 0 || si->modlist_paddr == 0 ||
-	    si->modlist_paddr >= (4ULL << 30))
+	if (n == 0)
 		return (1);
-	if (overlaps(si->modlist_paddr, n * sizeof(*m), pa, PAGE_SIZE))
+	/* Modules we cannot locate might be anywhere. */
+	if (!readable(si->modlist_paddr, n * sizeof(*m)) ||
+	    overlaps(si->modlist_paddr, n * sizeof(*m), pa, PAGE_SIZE))
 		return (0);
 	m = (const void *)(uintptr_t)si->modlist_paddr;
 	for (i = 0; i < n; i++)
