@@ -4,8 +4,8 @@
  * The kit's boot path brings up the bootstrap processor only.  smp.c and
  * smp.S add what an operating system does next (Intel SDM vol. 3A §8.4.4
  * "MP Initialization Example"): copy a real-mode trampoline into a free
- * RAM page below 1 MiB, then send each AP an INIT IPI and two STARTUP
- * IPIs through the local APIC.  The AP runs the trampoline from
+ * RAM page below 1 MiB, then send each AP an INIT IPI and a STARTUP IPI
+ * (a second one if it does not answer) through the local APIC.  The AP runs the trampoline from
  * vector * 0x1000, switches to protected mode, then to long mode with the
  * kit's page tables, GDT and IDT (passed in a parameter block next to the
  * trampoline), and calls a C function on its own stack.
