@@ -336,11 +336,19 @@ vm_vcpu_open(struct vmctx *ctx, int id)
 		goto fail;
 	}
 
-	sz = sizeof(*cpuid) + ctx->cpuid->nent * sizeof(cpuid->entries[0]);
+	/* Room for the topology subleaves a host may leave out. */
+	sz = sizeof(*cpuid) + (ctx->cpuid->nent + 4) * sizeof(cpuid->entries[0]);
 	cpuid = malloc(sz);
 	if (cpuid == NULL)
 		goto fail;
-	memcpy(cpuid, ctx->cpuid, sz);
+	memcpy(cpuid, ctx->cpuid, sizeof(*cpuid) +
+	    ctx->cpuid->nent * sizeof(cpuid->entries[0]));
+	if (cpuid_add_topology_subleaves(cpuid->entries, &cpuid->nent,
+	    ctx->cpuid->nent + 4) != 0) {
+		free(cpuid);
+		errno = ENOSPC;
+		goto fail;
+	}
 	cpuid_apply_topology(cpuid->entries, cpuid->nent, id, &ctx->topo);
 	if (ioctl(vcpu->fd, KVM_SET_CPUID2, cpuid) < 0) {
 		free(cpuid);

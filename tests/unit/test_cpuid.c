@@ -1,6 +1,7 @@
 /*
  * test_cpuid.c: topology leaves for -c sockets/cores/threads.
  */
+#include <errno.h>
 #include "arch/x86/cpuid.h"
 #include "test.h"
 
@@ -82,6 +83,33 @@ TEST(one_cpu_has_no_htt)
 	CHECK_EQ(find(e, n, 1, 0)->edx & (1u << 28), 0);
 	CHECK_EQ((find(e, n, 1, 0)->ebx >> 16) & 0xff, 1);
 	CHECK_EQ(find(e, n, 0xb, 1)->ebx, 1);
+}
+
+TEST(missing_subleaves_are_added)
+{
+	struct kvm_cpuid_entry2 e[8];
+	struct vm_topology t = { .sockets = 2, .cores = 2, .threads = 1,
+	    .ncpus = 4 };
+	unsigned n = 2;
+
+	memset(e, 0, sizeof(e));
+	e[0].function = 1;
+	e[1].function = 0xb;			/* subleaf 0 only */
+	CHECK_EQ(cpuid_add_topology_subleaves(e, &n, 8), 0);
+	CHECK_EQ(n, 4);
+	CHECK(find(e, n, 0xb, 1) != NULL);
+	CHECK(find(e, n, 0xb, 2) != NULL);
+	CHECK(find(e, n, 0xb, 1)->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX);
+	CHECK(find(e, n, 0x1f, 0) == NULL);	/* absent leaves stay absent */
+	cpuid_apply_topology(e, n, 3, &t);
+	CHECK_EQ(find(e, n, 0xb, 1)->ebx, 2);
+	CHECK_EQ(find(e, n, 0xb, 1)->eax, 1);
+	CHECK_EQ(find(e, n, 0xb, 1)->edx, 3);
+	/* Already complete: nothing added; full table: -ENOSPC. */
+	CHECK_EQ(cpuid_add_topology_subleaves(e, &n, 8), 0);
+	CHECK_EQ(n, 4);
+	n = 2;
+	CHECK_EQ(cpuid_add_topology_subleaves(e, &n, 3), -ENOSPC);
 }
 
 TEST_MAIN()

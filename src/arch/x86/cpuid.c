@@ -5,6 +5,8 @@
  * widths in leaf 0BH/1FH are the bits needed for threads and cores, so a
  * power-of-two topology decodes to the expected package/core/thread.
  */
+#include <errno.h>
+#include <stdbool.h>
 #include "cpuid.h"
 
 unsigned
@@ -95,4 +97,39 @@ cpuid_apply_topology(struct kvm_cpuid_entry2 *ent, unsigned nent,
 			break;
 		}
 	}
+}
+
+int
+cpuid_add_topology_subleaves(struct kvm_cpuid_entry2 *ent, unsigned *nent,
+    unsigned max)
+{
+	static const uint32_t leaves[] = { 0xb, 0x1f };
+	const struct kvm_cpuid_entry2 *base;
+	unsigned i, j, sub;
+	bool found;
+
+	for (i = 0; i < nitems(leaves); i++) {
+		base = NULL;
+		for (j = 0; j < *nent; j++)
+			if (ent[j].function == leaves[i] && ent[j].index == 0)
+				base = &ent[j];
+		if (base == NULL)
+			continue;
+		for (sub = 1; sub <= 2; sub++) {
+			found = false;
+			for (j = 0; j < *nent; j++)
+				if (ent[j].function == leaves[i] &&
+				    ent[j].index == sub)
+					found = true;
+			if (found)
+				continue;
+			if (*nent >= max)
+				return (-ENOSPC);
+			ent[*nent] = *base;
+			ent[*nent].index = sub;
+			ent[*nent].flags |= KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
+			(*nent)++;
+		}
+	}
+	return (0);
 }

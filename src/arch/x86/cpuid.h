@@ -17,6 +17,15 @@
 unsigned cpuid_order(unsigned n);
 
 /*
+ * Make sure leaves 0BH and 1FH, when present, have subleaves 0, 1 and 2
+ * (SMT, core, and the invalid level that ends the list): some hosts
+ * report only subleaf 0.  ent has room for max entries; *nent is
+ * updated.  Returns 0 or -ENOSPC.
+ */
+int	cpuid_add_topology_subleaves(struct kvm_cpuid_entry2 *ent,
+	    unsigned *nent, unsigned max);
+
+/*
  * Rewrite the entries in place for vCPU vcpu_id of topology topo.
  * Leaves that are not present are not added.
  */
