@@ -98,7 +98,8 @@ khyve() {
 	local name=$1 elf=$BUILD/guest/$2.elf cpus=$3 want=$4 cmd=$5 rc
 	shift 5
 	can_boot "$name" "$elf" || return
-	timeout -k 5 "$TIMEOUT" "$KHYVE" -c "$cpus" -m 128M -u \
+	# shellcheck disable=SC2086 # KOPTS: extra khyve options, word-split
+	timeout -k 5 "$TIMEOUT" "$KHYVE" -c "$cpus" -m 128M -u ${KOPTS:-} \
 	    -s 0,hostbridge -s 31,lpc -l com1,stdio \
 	    --kernel "$elf" --cmdline "$cmd" "g$name" \
 	    </dev/null >"$work/$name.out" 2>"$work/$name.err"
@@ -218,6 +219,18 @@ khyve halt-c2 halt 2 2 "" 'halting with interrupts off' \
 khyve fault fault 1 3 "" '^FAIL exception$' 'exception 14 \(#PF\)' \
     'address 0x200000000' -- '^PASS' 'did not fault'
 # The MUST patterns go before "${ok[@]}": it ends with the FORBID list.
+# Unclaimed ports and MMIO read all-ones; an unknown MSR raises #GP, or
+# reads 0 with -w; with -e the first unclaimed access stops the VM.
+khyve unclaimed unclaimed 1 1 "msr=gp" "${ok[@]}"
+KOPTS=-w khyve unclaimed-w unclaimed 1 1 "msr=zero" "${ok[@]}"
+KOPTS=-e khyve unclaimed-e unclaimed 1 4 "msr=gp" \
+    'touching unclaimed port' -- 'still running' '^PASS'
+grep -q 'unhandled read from port 0x1234' "$work/unclaimed-e.err" ||
+    { failed=1; echo "FAIL guest:unclaimed-e-message (no strictio message)"; }
+# Interrupts reach the vCPU: LAPIC timer (spinning and halted), PIT on pin 2.
+khyve timer timer 1 1 "" "${ok[@]}"
+# -p pins vCPU 0 to host CPU 0; the guest runs as usual.
+KOPTS="-p 0:0" khyve pinned hello 1 1 "" "${ok[@]}"
 khyve smp-c2 smp 2 1 "ncpus=2" '^AP 1: apic id 1$' "${ok[@]}"
 khyve smp-c4 smp cpus=4,sockets=2,cores=2 1 "ncpus=4 sockets=2 cores=2" \
     '^AP 1: apic id 1$' '^AP 2: apic id 2$' '^AP 3: apic id 3$' "${ok[@]}"
