@@ -57,7 +57,7 @@ skip_all() {
 selftest=$?
 
 if [ "$want" = none ]; then
-	skip_all "KHYVE_LINUX_TESTS=none"
+	skip_all "${KHYVE_LINUX_SKIP_REASON:-KHYVE_LINUX_TESTS=none}"
 fi
 if [ ! -e /dev/kvm ]; then
 	skip_all "/dev/kvm is missing (no KVM on this host)"
