@@ -105,5 +105,6 @@ clean:
 
 .PHONY: all unit fuzz check check-linux bench demo clean guests
 .DELETE_ON_ERROR:
+.SECONDARY:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
