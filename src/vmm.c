@@ -593,8 +593,10 @@ vm_get_fpu_status(struct vcpu *vcpu, uint16_t *fsw)
 	return (error < 0 ? error : 0);
 }
 
-int
-vm_get_msr(struct vcpu *vcpu, uint32_t index, uint64_t *val)
+/* One MSR through KVM_GET_MSRS / KVM_SET_MSRS (req). */
+static int
+vcpu_msr_io(struct vcpu *vcpu, unsigned long req, uint32_t index,
+    uint64_t *val)
 {
 	struct {
 		struct kvm_msrs hdr;
@@ -605,7 +607,8 @@ vm_get_msr(struct vcpu *vcpu, uint32_t index, uint64_t *val)
 	memset(&m, 0, sizeof(m));
 	m.hdr.nmsrs = 1;
 	m.ent.index = index;
-	r = kvm_ioctl(vcpu->fd, KVM_GET_MSRS, &m);
+	m.ent.data = *val;
+	r = kvm_ioctl(vcpu->fd, req, &m);
 	if (r != 1)
 		return (r < 0 ? r : -EINVAL);
 	*val = m.ent.data;
@@ -613,20 +616,16 @@ vm_get_msr(struct vcpu *vcpu, uint32_t index, uint64_t *val)
 }
 
 int
+vm_get_msr(struct vcpu *vcpu, uint32_t index, uint64_t *val)
+{
+	*val = 0;
+	return (vcpu_msr_io(vcpu, KVM_GET_MSRS, index, val));
+}
+
+int
 vm_set_msr(struct vcpu *vcpu, uint32_t index, uint64_t val)
 {
-	struct {
-		struct kvm_msrs hdr;
-		struct kvm_msr_entry ent;
-	} m;
-	int r;
-
-	memset(&m, 0, sizeof(m));
-	m.hdr.nmsrs = 1;
-	m.ent.index = index;
-	m.ent.data = val;
-	r = kvm_ioctl(vcpu->fd, KVM_SET_MSRS, &m);
-	return (r == 1 ? 0 : (r < 0 ? r : -EINVAL));
+	return (vcpu_msr_io(vcpu, KVM_SET_MSRS, index, &val));
 }
 
 int
