@@ -2,28 +2,34 @@
  * rawkvm: the least a monitor can do for one kind of exit, as the
  * baseline for bench/run.sh (docs/performance.md).
  *
- * One VM, one vCPU, no irqchip, no devices, MiB of guest RAM (default
- * 128) from an anonymous mapping.  The vCPU starts in 64-bit mode with
+ * One VM, one vCPU, no irqchip, no devices, 128 MiB of guest RAM (or -m
+ * MiB) from an anonymous mapping.  The vCPU starts in 64-bit mode with
  * identity-mapped page tables for the low 4 GiB (2 MiB pages, the top GiB
  * uncached, as the test-guest kit maps it) and runs one of three loops,
  * byte for byte the loops of tests/guest/bench_exit.c:
  *
- *	pio	1: out %al,(%dx); dec %rcx; jnz 1b; hlt	(ee 48 ff c9 75 fa f4)
- *	mmio	1: mov (%rsi),%eax; dec %rcx; jnz 1b; hlt	(8b 06 48 ff c9 75 f9 f4)
- *	loop	1: dec %rcx; jnz 1b; hlt			(48 ff c9 75 fb f4)
+ *	pio	1: out %al,(%dx); dec %rcx; jnz 1b	(ee 48 ff c9 75 fa)
+ *	mmio	1: mov (%rsi),%eax; dec %rcx; jnz 1b	(8b 06 48 ff c9 75 f9)
+ *	loop	1: dec %rcx; jnz 1b			(48 ff c9 75 fb)
  *
- * with %dx = 0x3ff, %rsi = 0xd0000000 (no memory slot: KVM_EXIT_MMIO).
- * With -v it says "rawkvm: first KVM_RUN" on stderr just before the first
- * KVM_RUN (for the start-up benchmark).  Port writes are answered with nothing, MMIO reads with all-ones, and
- * the clock runs from the first exit to the HLT exit, so one-time costs
- * (the first KVM_RUN) are left out.  It prints
+ * with %dx = 0x3ff, %rsi = 0xd0000000 (no memory slot: KVM_EXIT_MMIO),
+ * each followed by "out %al,$0x80; hlt" (e6 80 f4): the port 0x80 write
+ * ends the run (an in-kernel irqchip would keep HLT inside KVM).  Port
+ * writes are answered with nothing, MMIO reads with all-ones, and the
+ * clock runs from the first exit to the port 0x80 exit, so one-time costs
+ * (the first KVM_RUN) are left out.  With -i the VM gets KVM's in-kernel
+ * irqchip (khyve's and QEMU's VMs have one), to see what that costs per
+ * exit; with -v it says "rawkvm: first KVM_RUN" on stderr just before the
+ * first KVM_RUN (for the start-up benchmark).  It prints
  *
  *	RAW name=pio iters=N exits=E ns_per_iter=X.Y wall_ms=W
  *	    maxrss_kb=K rss_kb=R priv_kb=P
  *
- * maxrss_kb is getrusage()'s peak (guest pages touched included), rss_kb
- * the Rss of every mapping in /proc/self/smaps except the guest RAM, and
- * priv_kb their Private_Clean + Private_Dirty, read at the HLT exit.
+ * maxrss_kb is the peak RSS (VmHWM: guest pages touched included; not
+ * getrusage(), whose ru_maxrss also counts the process image before exec,
+ * e.g. nice(1) with its locale), rss_kb the Rss of every mapping in
+ * /proc/self/smaps except the guest RAM, and priv_kb their Private_Clean +
+ * Private_Dirty, read at the end.
  *
  * The long-mode entry state follows Intel SDM vol. 3A §10.8.5 (what the
  * processor requires of CR0, CR4, EFER and CS.L) and the KVM API
@@ -39,7 +45,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -49,6 +54,7 @@
 #define PD_GPA		0x3000ULL	/* four PDs: 0x3000-0x6fff */
 #define CODE_GPA	0x100000ULL	/* where the kit links guests */
 #define SCRATCH_PORT	0x3ff
+#define END_PORT	0x80		/* the write that ends a run */
 #define MMIO_HOLE	0xd0000000ULL
 #define TSS_GPA		0xfffbd000ULL	/* VMX without unrestricted guest */
 
@@ -73,18 +79,20 @@ struct mode {
 	const char *name;
 	const uint8_t *code;
 	size_t len;
-	uint32_t exit_reason;		/* the exit each iteration makes */
+	uint32_t exit_reason;		/* the exit each iteration makes, or 0 */
 };
 
-static const uint8_t code_pio[] = { 0xee, 0x48, 0xff, 0xc9, 0x75, 0xfa, 0xf4 };
+static const uint8_t code_pio[] = { 0xee, 0x48, 0xff, 0xc9, 0x75, 0xfa,
+    0xe6, 0x80, 0xf4 };
 static const uint8_t code_mmio[] = { 0x8b, 0x06, 0x48, 0xff, 0xc9, 0x75, 0xf9,
-    0xf4 };
-static const uint8_t code_loop[] = { 0x48, 0xff, 0xc9, 0x75, 0xfb, 0xf4 };
+    0xe6, 0x80, 0xf4 };
+static const uint8_t code_loop[] = { 0x48, 0xff, 0xc9, 0x75, 0xfb,
+    0xe6, 0x80, 0xf4 };
 
 static const struct mode modes[] = {
 	{ "pio", code_pio, sizeof(code_pio), KVM_EXIT_IO },
 	{ "mmio", code_mmio, sizeof(code_mmio), KVM_EXIT_MMIO },
-	{ "loop", code_loop, sizeof(code_loop), KVM_EXIT_HLT },
+	{ "loop", code_loop, sizeof(code_loop), 0 },
 };
 
 static void __attribute__((noreturn, format(printf, 1, 2)))
@@ -181,6 +189,24 @@ set_cpuid(int kvmfd, int vcpufd)
 	free(c);
 }
 
+/* The peak RSS of this process image (kB), or -1. */
+static long
+hwm_kb(void)
+{
+	char line[256];
+	long kb = -1;
+	FILE *f;
+
+	f = fopen("/proc/self/status", "r");
+	if (f == NULL)
+		return (-1);
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return (kb);
+}
+
 /*
  * Rss and Private_Clean + Private_Dirty (kB) of every mapping but the one
  * at guest, from /proc/self/smaps; -1 when it cannot be read.
@@ -216,7 +242,7 @@ rss_kb_except(const void *guest, long *rss, long *priv)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: rawkvm [-v] [-m MiB] pio|mmio|loop ITERATIONS\n");
+	fprintf(stderr, "usage: rawkvm [-iv] [-m MiB] pio|mmio|loop ITERATIONS\n");
 	exit(64);
 }
 
@@ -227,16 +253,17 @@ main(int argc, char *argv[])
 	struct kvm_userspace_memory_region region;
 	struct kvm_regs regs;
 	struct kvm_run *run;
-	struct rusage ru;
 	uint64_t iters, exits = 0, memsize = 128 * MiB;
-	long rss, priv;
+	long rss, priv, hwm;
 	double t_start, t0 = 0, t1;
-	int kvmfd, vmfd, vcpufd, opt, runsz, verbose = 0;
+	int kvmfd, vmfd, vcpufd, opt, runsz, verbose = 0, irqchip = 0;
 	uint8_t *mem;
 	size_t i;
 
-	while ((opt = getopt(argc, argv, "m:v")) != -1) {
-		if (opt == 'm')
+	while ((opt = getopt(argc, argv, "im:v")) != -1) {
+		if (opt == 'i')
+			irqchip = 1;
+		else if (opt == 'm')
 			memsize = strtoull(optarg, NULL, 0) * MiB;
 		else if (opt == 'v')
 			verbose = 1;
@@ -260,6 +287,8 @@ main(int argc, char *argv[])
 	if (vmfd < 0)
 		die("KVM_CREATE_VM");
 	(void)ioctl(vmfd, KVM_SET_TSS_ADDR, (unsigned long)TSS_GPA);
+	if (irqchip && ioctl(vmfd, KVM_CREATE_IRQCHIP, 0) < 0)
+		die("KVM_CREATE_IRQCHIP");
 	mem = mmap(NULL, memsize, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (mem == MAP_FAILED)
@@ -298,8 +327,8 @@ main(int argc, char *argv[])
 	/* For bench/runstat -e: the moment khyve's boot.timer also marks. */
 	if (verbose)
 		fprintf(stderr, "rawkvm: first KVM_RUN\n");
-	/* The loop mode makes no exit before HLT: time it from KVM_RUN. */
-	if (md->exit_reason == KVM_EXIT_HLT)
+	/* The loop mode makes no exit before the end: time it from KVM_RUN. */
+	if (md->exit_reason == 0)
 		t0 = now_ns();
 	for (;;) {
 		if (ioctl(vcpufd, KVM_RUN, 0) < 0) {
@@ -307,7 +336,7 @@ main(int argc, char *argv[])
 				continue;
 			die("KVM_RUN");
 		}
-		if (run->exit_reason == KVM_EXIT_HLT)
+		if (run->exit_reason == KVM_EXIT_IO && run->io.port == END_PORT)
 			break;
 		if (run->exit_reason == KVM_EXIT_MMIO) {
 			if (!run->mmio.is_write)
@@ -320,17 +349,17 @@ main(int argc, char *argv[])
 			t0 = now_ns();
 	}
 	t1 = now_ns();
-	if (md->exit_reason != KVM_EXIT_HLT && exits != iters) {
+	if (md->exit_reason != 0 && exits != iters) {
 		errno = EPROTO;
 		die("%" PRIu64 " exits for %" PRIu64 " iterations", exits, iters);
 	}
-	getrusage(RUSAGE_SELF, &ru);
+	hwm = hwm_kb();
 	rss_kb_except(mem, &rss, &priv);
 	/* From the first exit: iters - 1 round trips; from KVM_RUN: iters. */
 	printf("RAW name=%s iters=%" PRIu64 " exits=%" PRIu64
 	    " ns_per_iter=%.1f wall_ms=%.3f maxrss_kb=%ld rss_kb=%ld"
 	    " priv_kb=%ld\n", md->name, iters, exits, (t1 - t0) /
-	    (double)(md->exit_reason == KVM_EXIT_HLT ? iters : iters - 1),
-	    (t1 - t_start) / 1e6, ru.ru_maxrss, rss, priv);
+	    (double)(md->exit_reason == 0 ? iters : iters - 1),
+	    (t1 - t_start) / 1e6, hwm, rss, priv);
 	return (0);
 }
