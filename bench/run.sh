@@ -313,7 +313,7 @@ linux_timeline() {
 	    note "Linux boot: exit status $(field "$line" status) (1 = powered off; console in $con)"
 	# boot.timer lines and the first kernel message, in time order.
 	LINUX_TABLE=$(
-		echo "| Event (host side) | ms since exec |"
+		echo "| Event (host side) | ms since start |"
 		echo "|---|---:|"
 		{
 			tr -d '\r' <"$err" |
@@ -334,6 +334,8 @@ linux_timeline() {
 				echo "| $m | not reached |"
 			fi
 		done
+		echo
+		echo "khyve's \`boot.timer\` counts from its main(), the console line from exec (runstat): they differ by about a millisecond."
 		echo
 		echo "Last console line: \`$(tr -d '\r' <"$con" | grep -v '^[[:space:]]*$' | tail -n 1 | cut -c1-120 | tr -d '\`')\`"
 	)
