@@ -17,6 +17,7 @@
 
 #define KVM_TSS_ADDR		0xfffbd000ULL	/* 3 pages below the top */
 #define KVM_IDENTITY_MAP_ADDR	0xfffbc000ULL
+#define DUMP_STACK_WORDS	32	/* guest stack words in a register dump */
 
 struct vmctx {
 	const char	*name;
@@ -696,6 +697,25 @@ dump_seg(FILE *fp, const char *name, const struct kvm_segment *s)
 	    s->db, s->l, s->g);
 }
 
+/*
+ * The words at the top of the guest stack, for a post-mortem backtrace (a
+ * symbol map of the guest turns the return addresses among them into one).
+ */
+static void
+dump_stack(struct vcpu *vcpu, uint64_t rsp, FILE *fp)
+{
+	uint64_t w[DUMP_STACK_WORDS];
+	size_t i;
+
+	if (vm_copyin_gva(vcpu, rsp, w, sizeof(w)) != 0) {
+		fprintf(fp, "  stack: not mapped at rsp\r\n");
+		return;
+	}
+	for (i = 0; i < DUMP_STACK_WORDS; i++)
+		fprintf(fp, "%s%016llx%s", i % 4 == 0 ? "  stack: " : " ",
+		    (unsigned long long)w[i], i % 4 == 3 ? "\r\n" : "");
+}
+
 void
 vm_dump_vcpu(struct vcpu *vcpu, FILE *fp)
 {
@@ -725,6 +745,7 @@ vm_dump_vcpu(struct vcpu *vcpu, FILE *fp)
 	dump_seg(fp, "tr", &s.tr);
 	fprintf(fp, "  gdt base=%016llx limit=%04x idt base=%016llx "
 	    "limit=%04x\r\n", s.gdt.base, s.gdt.limit, s.idt.base, s.idt.limit);
+	dump_stack(vcpu, r.rsp, fp);
 }
 
 /*
