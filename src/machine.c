@@ -405,8 +405,17 @@ machine_start(void)
 void
 machine_report(void)
 {
-	if (config_bool(NULL, "stats", false))
-		machine_print_stats();
+	char prefix[64];
+	int i;
+
+	if (!config_bool(NULL, "stats", false))
+		return;
+	machine_print_stats();
+	for (i = 0; i < machine.m_ncpus; i++) {
+		snprintf(prefix, sizeof(prefix), "khyve: vcpu %d KVM counters:",
+		    i);
+		vm_print_kvm_stats(machine.m_vcpus[i].vi_vcpu, stderr, prefix);
+	}
 }
 
 void

@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <linux/kvm.h>
 #include <stdlib.h>
 #include <string.h>
@@ -698,6 +699,53 @@ dump_seg(FILE *fp, const char *name, const struct kvm_segment *s)
 }
 
 /*
+ * KVM's own per-vCPU counters (exits, injected interrupts, emulated
+ * instructions, ...) from its binary statistics file
+ * (Documentation/virt/kvm/api.rst, KVM_GET_STATS_FD): every cumulative
+ * counter that is not zero, on one line after prefix.
+ */
+void
+vm_print_kvm_stats(struct vcpu *vcpu, FILE *fp, const char *prefix)
+{
+	struct kvm_stats_header h;
+	struct kvm_stats_desc *d;
+	char *descs = NULL;
+	size_t dsize, i;
+	uint64_t val;
+	int fd, n = 0;
+
+	fd = ioctl(vcpu->fd, KVM_GET_STATS_FD, NULL);
+	if (fd < 0)
+		return;			/* Linux < 5.14: nothing to print */
+	if (pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
+	    h.num_desc == 0 || h.num_desc > 4096 || h.name_size > 4096)
+		goto out;
+	dsize = sizeof(*d) + h.name_size;
+	descs = malloc(dsize * h.num_desc);
+	if (descs == NULL || pread(fd, descs, dsize * h.num_desc,
+	    h.desc_offset) != (ssize_t)(dsize * h.num_desc))
+		goto out;
+	for (i = 0; i < h.num_desc; i++) {
+		d = (struct kvm_stats_desc *)(descs + i * dsize);
+		d->name[h.name_size - 1] = '\0';
+		if ((d->flags & KVM_STATS_TYPE_MASK) !=
+		    KVM_STATS_TYPE_CUMULATIVE || d->size != 1 ||
+		    (d->flags & KVM_STATS_UNIT_MASK) != KVM_STATS_UNIT_NONE)
+			continue;
+		if (pread(fd, &val, sizeof(val), h.data_offset + d->offset) !=
+		    (ssize_t)sizeof(val) || val == 0)
+			continue;
+		fprintf(fp, "%s %s=%" PRIu64, n++ == 0 ? prefix : "",
+		    d->name, val);
+	}
+	if (n > 0)
+		fprintf(fp, "\r\n");
+out:
+	free(descs);
+	close(fd);
+}
+
+/*
  * The words at the top of the guest stack, for a post-mortem backtrace (a
  * symbol map of the guest turns the return addresses among them into one).
  */
@@ -746,6 +794,7 @@ vm_dump_vcpu(struct vcpu *vcpu, FILE *fp)
 	fprintf(fp, "  gdt base=%016llx limit=%04x idt base=%016llx "
 	    "limit=%04x\r\n", s.gdt.base, s.gdt.limit, s.idt.base, s.idt.limit);
 	dump_stack(vcpu, r.rsp, fp);
+	vm_print_kvm_stats(vcpu, fp, "  kvm:");
 }
 
 /*

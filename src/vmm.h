@@ -151,5 +151,7 @@ int	vm_copyout_gva(struct vcpu *vcpu, uint64_t gva, const void *buf,
 
 /* Print the vCPU's registers (exit diagnostics). */
 void	vm_dump_vcpu(struct vcpu *vcpu, FILE *fp);
+/* Print KVM's non-zero cumulative counters for the vCPU (one line). */
+void	vm_print_kvm_stats(struct vcpu *vcpu, FILE *fp, const char *prefix);
 
 #endif /* VMM_H */
