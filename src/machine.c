@@ -271,6 +271,12 @@ machine_build(void)
 	m->m_verbosemsr = config_bool(NULL, "x86.verbosemsr", false);
 	m->m_pvm_quirks = config_bool(NULL, "x86.pvm_quirks",
 	    pvm_host_detected());
+	if (m->m_pvm_quirks)
+		m->m_timer_min_us = config_uint64(NULL, "x86.pvm_timer_min_us",
+		    PVM_TIMER_MIN_US);
+	if (m->m_timer_min_us > 1000000)
+		fatalx(KHYVE_EXIT_USAGE, "x86.pvm_timer_min_us: at most 1000000 "
+		    "(one second)");
 
 	if (config_find_node(NULL, "lpc") != NULL && !config_has_lpc())
 		fatalx(KHYVE_EXIT_USAGE, "-l: LPC devices need an LPC bridge "
@@ -292,11 +298,19 @@ machine_build(void)
 		errno = -error;
 		fatal(KHYVE_EXIT_ERROR, "KVM_CAP_X86_USER_SPACE_MSR");
 	}
-	/* PVM hosts: see the guest set LSTAR to arm the SYSCALL repair. */
-	if (m->m_pvm_quirks &&
-	    (error = vm_filter_msr_write(m->m_ctx, MSR_LSTAR)) != 0) {
-		errno = -error;
-		fatal(KHYVE_EXIT_ERROR, "KVM_X86_SET_MSR_FILTER");
+	/*
+	 * PVM hosts: see the guest set LSTAR to arm the SYSCALL repair, and
+	 * its TSC deadlines to space its timer interrupts.
+	 */
+	if (m->m_pvm_quirks) {
+		uint32_t msrs[] = { MSR_LSTAR, MSR_IA32_TSC_DEADLINE };
+
+		error = vm_filter_msr_write(m->m_ctx, msrs,
+		    m->m_timer_min_us > 0 ? 2 : 1);
+		if (error != 0) {
+			errno = -error;
+			fatal(KHYVE_EXIT_ERROR, "KVM_X86_SET_MSR_FILTER");
+		}
 	}
 	error = vm_setup_memory(m->m_ctx, memsize,
 	    config_bool(NULL, "memory.wired", false),

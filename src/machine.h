@@ -26,6 +26,9 @@ struct vcpu_info {
 	int		vi_probe;	/* halt probe requested (atomic) */
 	int		vi_halted;	/* halted with IF=0 at the last probe */
 	int		vi_dump;	/* register dump requested (atomic) */
+	uint64_t	vi_timer_min;	/* m_timer_min_us in guest TSC ticks */
+	uint64_t	vi_deadline;	/* last TSC deadline given to KVM */
+	uint64_t	vi_fired;	/* last of those seen expired */
 };
 
 /* Counters shown with -o stats=true at exit (atomic updates). */
@@ -54,6 +57,7 @@ struct machine {
 	struct machine_stats m_stats;
 	struct acpipm_softc *m_pm;	/* for the power button */
 	bool		m_pvm_quirks;	/* x86.pvm_quirks */
+	uint64_t	m_timer_min_us;	/* x86.pvm_timer_min_us (0: off) */
 	struct pvm_state m_pvm;		/* SYSCALL repair (PVM hosts) */
 };
 

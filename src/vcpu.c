@@ -207,6 +207,40 @@ vmexit_lstar(struct vcpu_info *vi, struct kvm_run *run)
 	return (VM_SUSPEND_NONE);
 }
 
+/*
+ * The guest armed its local APIC's TSC-deadline timer (filtered on PVM
+ * hosts with x86.pvm_timer_min_us > 0): hand KVM the deadline, moved to at
+ * least x86.pvm_timer_min_us after the last one that expired.  Linux's
+ * tick handler forwards over missed periods, so fewer, later ticks only
+ * coarsen its timers, and each costs milliseconds of emulated kernel code
+ * there.  A deadline of 0 (disarm) and deadlines far enough from the last
+ * interrupt pass unchanged, so an idle guest's timers are not delayed.
+ */
+static enum vm_suspend_how
+vmexit_tsc_deadline(struct vcpu_info *vi, struct kvm_run *run)
+{
+	struct machine *m = vi->vi_m;
+	uint64_t dl = run->msr.data, now;
+	int khz;
+
+	if (vi->vi_timer_min == 0) {
+		khz = vm_get_tsc_khz(vi->vi_vcpu);
+		vi->vi_timer_min = khz > 0 ?
+		    (uint64_t)khz * m->m_timer_min_us / 1000 : 1;
+	}
+	if (dl != 0 && vm_get_msr(vi->vi_vcpu, MSR_IA32_TSC, &now) == 0) {
+		/* The deadline given last has expired: it was an interrupt. */
+		if (vi->vi_deadline != 0 && vi->vi_deadline <= now)
+			vi->vi_fired = vi->vi_deadline;
+		if (vi->vi_fired != 0 && dl < vi->vi_fired + vi->vi_timer_min)
+			dl = vi->vi_fired + vi->vi_timer_min;
+		vi->vi_deadline = dl;
+	}
+	if (vm_set_msr(vi->vi_vcpu, MSR_IA32_TSC_DEADLINE, dl) != 0)
+		run->msr.error = 1;
+	return (VM_SUSPEND_NONE);
+}
+
 static enum vm_suspend_how
 vmexit_msr(struct vcpu_info *vi, struct kvm_run *run)
 {
@@ -219,6 +253,9 @@ vmexit_msr(struct vcpu_info *vi, struct kvm_run *run)
 	if (run->msr.reason == KVM_MSR_EXIT_REASON_FILTER &&
 	    run->msr.index == MSR_LSTAR && write)
 		return (vmexit_lstar(vi, run));
+	if (run->msr.reason == KVM_MSR_EXIT_REASON_FILTER &&
+	    run->msr.index == MSR_IA32_TSC_DEADLINE && write)
+		return (vmexit_tsc_deadline(vi, run));
 	if (msr_emulate(run->msr.index, write, &val)) {
 		if (!write)
 			run->msr.data = val;

@@ -301,17 +301,22 @@ vm_enable_msr_exits(struct vmctx *ctx)
 }
 
 int
-vm_filter_msr_write(struct vmctx *ctx, uint32_t msr)
+vm_filter_msr_write(struct vmctx *ctx, const uint32_t *msrs, int n)
 {
-	static uint8_t deny;		/* one MSR, bit clear: denied */
+	static uint8_t deny;		/* one MSR per range, bit clear: denied */
 	struct kvm_msr_filter f;
+	int i;
 
+	if (n < 1 || n > VM_MSR_FILTER_MAX)
+		return (-EINVAL);
 	memset(&f, 0, sizeof(f));
 	f.flags = KVM_MSR_FILTER_DEFAULT_ALLOW;
-	f.ranges[0].flags = KVM_MSR_FILTER_WRITE;
-	f.ranges[0].nmsrs = 1;
-	f.ranges[0].base = msr;
-	f.ranges[0].bitmap = &deny;
+	for (i = 0; i < n; i++) {
+		f.ranges[i].flags = KVM_MSR_FILTER_WRITE;
+		f.ranges[i].nmsrs = 1;
+		f.ranges[i].base = msrs[i];
+		f.ranges[i].bitmap = &deny;
+	}
 	return (kvm_ioctl(ctx->vmfd, KVM_X86_SET_MSR_FILTER, &f));
 }
 
@@ -628,6 +633,14 @@ int
 vm_set_msr(struct vcpu *vcpu, uint32_t index, uint64_t val)
 {
 	return (vcpu_msr_io(vcpu, KVM_SET_MSRS, index, &val));
+}
+
+int
+vm_get_tsc_khz(struct vcpu *vcpu)
+{
+	int r = ioctl(vcpu->fd, KVM_GET_TSC_KHZ, 0);
+
+	return (r < 0 ? -errno : r);
 }
 
 int

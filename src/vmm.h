@@ -74,8 +74,13 @@ int	vm_set_topology(struct vmctx *ctx, const struct vm_topology *topo)
  * accesses denied by vm_filter_msr_write().
  */
 int	vm_enable_msr_exits(struct vmctx *ctx) __must_check;
-/* Make guest writes to msr exit to userspace (KVM_X86_SET_MSR_FILTER). */
-int	vm_filter_msr_write(struct vmctx *ctx, uint32_t msr) __must_check;
+/*
+ * Make guest writes to the n MSRs in msrs exit to userspace
+ * (KVM_X86_SET_MSR_FILTER; at most VM_MSR_FILTER_MAX).
+ */
+#define VM_MSR_FILTER_MAX	4
+int	vm_filter_msr_write(struct vmctx *ctx, const uint32_t *msrs, int n)
+	    __must_check;
 
 /* Create vCPU id (0-based, APIC ID = id) with CPUID set. */
 struct vcpu *vm_vcpu_open(struct vmctx *ctx, int id);
@@ -124,6 +129,8 @@ int	vm_get_fpu_status(struct vcpu *vcpu, uint16_t *fsw) __must_check;
 /* Read / write one MSR of the vCPU through KVM. */
 int	vm_get_msr(struct vcpu *vcpu, uint32_t index, uint64_t *val)
 	    __must_check;
+/* The guest's TSC frequency in kHz (KVM_GET_TSC_KHZ), or -errno. */
+int	vm_get_tsc_khz(struct vcpu *vcpu);
 int	vm_set_msr(struct vcpu *vcpu, uint32_t index, uint64_t val)
 	    __must_check;
 /* KVM_MP_STATE_* of the vCPU. */

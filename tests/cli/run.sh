@@ -58,6 +58,11 @@ expect missing-initrd 64 '^khyve: --initrd' -- "${base[@]}" \
     --kernel "$work/text" --initrd "$work/nonexistent" vm
 expect bad-decompress 64 'boot.decompress' -- "${base[@]}" \
     -o boot.decompress=maybe --kernel "$work/text" vm
+expect timer-garbage 64 'x86.pvm_timer_min_us' -- "${base[@]}" \
+    -o x86.pvm_quirks=true -o x86.pvm_timer_min_us=soon --kernel "$work/text" vm
+expect timer-too-long 64 'x86.pvm_timer_min_us' -- "${base[@]}" \
+    -o x86.pvm_quirks=true -o x86.pvm_timer_min_us=2000000 \
+    --kernel "$work/text" vm
 expect bad-bool 64 'x86.strictio' -- "${base[@]}" -o x86.strictio=perhaps \
     --kernel "$work/text" vm
 expect lpc-without-bridge 64 'LPC' -- -l com1,stdio -s 0,hostbridge \

@@ -229,6 +229,12 @@ grep -q 'unhandled read from port 0x1234' "$work/unclaimed-e.err" ||
     { failed=1; echo "FAIL guest:unclaimed-e-message (no strictio message)"; }
 # Interrupts reach the vCPU: LAPIC timer (spinning and halted), PIT on pin 2.
 khyve timer timer 1 1 "" "${ok[@]}"
+# x86.pvm_timer_min_us spaces TSC-deadline interrupts (1 ms asked for):
+# at most one per 20 ms with it, hundreds in 500 ms without it.
+KOPTS="-o x86.pvm_quirks=true -o x86.pvm_timer_min_us=20000" \
+    khyve timer-spaced timer 1 1 "deadline_min=10 deadline_max=30" "${ok[@]}"
+KOPTS="-o x86.pvm_quirks=true -o x86.pvm_timer_min_us=0" \
+    khyve timer-unspaced timer 1 1 "deadline_min=100" "${ok[@]}"
 # -p pins vCPU 0 to host CPU 0; the guest runs as usual.
 KOPTS="-p 0:0" khyve pinned hello 1 1 "" "${ok[@]}"
 khyve smp-c2 smp 2 1 "ncpus=2" '^AP 1: apic id 1$' "${ok[@]}"

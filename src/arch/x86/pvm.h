@@ -17,6 +17,16 @@
 #define MSR_STAR		0xc0000081
 #define MSR_LSTAR		0xc0000082
 #define MSR_SFMASK		0xc0000084
+#define MSR_IA32_TSC		0x010
+#define MSR_IA32_TSC_DEADLINE	0x6e0
+
+/*
+ * Default x86.pvm_timer_min_us: the shortest interval between two
+ * TSC-deadline timer interrupts of a vCPU.  A 250 Hz Linux tick costs
+ * several ms of emulated kernel code each time on a PVM host, more than
+ * half of a busy vCPU; spaced to 16 ms it costs a quarter of that.
+ */
+#define PVM_TIMER_MIN_US	16000
 
 /* The port the patched #PF entry writes to (out %al,$PVM_HOOK_PORT). */
 #define PVM_HOOK_PORT		0xef
