@@ -777,8 +777,8 @@ dump_stack(struct vcpu *vcpu, uint64_t rsp, FILE *fp)
 		    (unsigned long long)w[i], i % 4 == 3 ? "\r\n" : "");
 }
 
-void
-vm_dump_vcpu(struct vcpu *vcpu, FILE *fp)
+static void
+dump_vcpu(struct vcpu *vcpu, FILE *fp)
 {
 	struct kvm_regs r;
 	struct kvm_sregs s;
@@ -808,6 +808,25 @@ vm_dump_vcpu(struct vcpu *vcpu, FILE *fp)
 	    "limit=%04x\r\n", s.gdt.base, s.gdt.limit, s.idt.base, s.idt.limit);
 	dump_stack(vcpu, r.rsp, fp);
 	vm_print_kvm_stats(vcpu, fp, "  kvm:");
+}
+
+/* One write, so that the dumps of several vCPUs do not interleave. */
+void
+vm_dump_vcpu(struct vcpu *vcpu, FILE *fp)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem;
+
+	mem = open_memstream(&buf, &len);
+	if (mem == NULL) {
+		dump_vcpu(vcpu, fp);
+		return;
+	}
+	dump_vcpu(vcpu, mem);
+	if (fclose(mem) == 0)
+		fwrite(buf, 1, len, fp);
+	free(buf);
 }
 
 /*
