@@ -10,12 +10,13 @@ TEST(cmdline_adds_each_switch_once)
 	char buf[512] = "console=ttyS0 panic=-1";
 	const char *added;
 
-	CHECK_EQ(pvm_cmdline_quirks(buf, sizeof(buf), &added), 5);
+	CHECK_EQ(pvm_cmdline_quirks(buf, sizeof(buf), &added), 6);
 	CHECK_STR(buf, "console=ttyS0 panic=-1 noxsave "
 	    "clearcpuid=137,141,151,308 cryptomgr.notests nowatchdog "
-	    "init_on_alloc=0");
+	    "init_on_alloc=0 initcall_blacklist=ftrace_check_for_weak_functions");
 	CHECK_STR(added, "noxsave clearcpuid=137,141,151,308 "
-	    "cryptomgr.notests nowatchdog init_on_alloc=0");
+	    "cryptomgr.notests nowatchdog init_on_alloc=0 "
+	    "initcall_blacklist=ftrace_check_for_weak_functions");
 	/* A second pass adds nothing. */
 	CHECK_EQ(pvm_cmdline_quirks(buf, sizeof(buf), &added), 0);
 	CHECK_STR(added, "");
@@ -26,12 +27,18 @@ TEST(user_values_win)
 	char buf[512] = "init_on_alloc=1 noxsave clearcpuid=1";
 	const char *added;
 
-	CHECK_EQ(pvm_cmdline_quirks(buf, sizeof(buf), &added), 2);
+	char bl[512] = "initcall_blacklist=foo";
+
+	CHECK_EQ(pvm_cmdline_quirks(buf, sizeof(buf), &added), 3);
 	CHECK_STR(buf, "init_on_alloc=1 noxsave clearcpuid=1 "
-	    "cryptomgr.notests nowatchdog");
+	    "cryptomgr.notests nowatchdog "
+	    "initcall_blacklist=ftrace_check_for_weak_functions");
+	/* A blacklist of the user's own is left as it is. */
+	CHECK_EQ(pvm_cmdline_quirks(bl, sizeof(bl), NULL), 5);
+	CHECK(strstr(bl, "ftrace_check") == NULL);
 	/* "noxsaveopt" is another switch, not "noxsave". */
 	strcpy(buf, "noxsaveopt");
-	CHECK_EQ(pvm_cmdline_quirks(buf, sizeof(buf), NULL), 5);
+	CHECK_EQ(pvm_cmdline_quirks(buf, sizeof(buf), NULL), 6);
 }
 
 TEST(cmdline_too_small)

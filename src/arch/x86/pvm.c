@@ -33,6 +33,10 @@ static const struct pvm_quirk {
 	    "emulation" },
 	{ "init_on_alloc=0", "speed: zeroing every allocation is emulated "
 	    "instruction by instruction" },
+	{ "initcall_blacklist=ftrace_check_for_weak_functions", "speed: a "
+	    "kallsyms lookup for each of ~38,000 ftrace sites (5.19+), a minute "
+	    "or more here, on one CPU without a scheduling point, which stalls "
+	    "stop_machine() with -c 2" },
 };
 
 bool
