@@ -7,12 +7,13 @@
 #                           CPUs, the RAM, the RTC's time, the ACPI tables
 #                           and its console on ttyS0 (KHYVE-RESULT PASS),
 #                           then poweroff -f: ACPI S5, exit status 1
-#   linux:reboot            test-reboot: reboot -f, exit status 0
-#   linux:acpid             test-acpid: SIGTERM to khyve once the guest's
-#                           acpid is ready; khyve presses the ACPI power
-#                           button, acpid powers off: exit status 1
-#   linux:guest-decompress  test-poweroff, -c 1, -o boot.decompress=guest
-#                           (the kernel's own decompressor runs): PASS, 1
+#   linux:reboot            test-reboot, -c 1, -o boot.decompress=guest
+#                           (the kernel's own decompressor runs, where
+#                           poweroff and acpid have khyve decompress it):
+#                           reboot -f, exit status 0
+#   linux:acpid             test-acpid, -c 1: SIGTERM to khyve once the
+#                           guest's acpid is ready; khyve presses the ACPI
+#                           power button, acpid powers off: exit status 1
 #
 # First it runs selftest.sh (the guest side alone, under QEMU with TCG).
 # A boot takes minutes where KVM emulates guest kernel code (a nested,
@@ -38,7 +39,7 @@ cache=$BUILD/cache
 linux_out=$BUILD/linux
 linux_timeout=${KHYVE_LINUX_TIMEOUT:-600}
 jobs=${KHYVE_LINUX_JOBS:-2}
-all="poweroff reboot acpid guest-decompress"
+all="poweroff reboot acpid"
 want=${KHYVE_LINUX_TESTS:-$all}
 # shellcheck source=tests/linux/harness.sh
 . "$here/harness.sh"
@@ -108,13 +109,11 @@ run_test() {
 	poweroff)
 		khyve_boot poweroff test-poweroff 2 1 "KHYVE-RESULT PASS" - ;;
 	reboot)
-		khyve_boot reboot test-reboot 1 0 "KHYVE-REBOOT" - ;;
+		khyve_boot reboot test-reboot 1 0 "KHYVE-REBOOT" - \
+		    -o boot.decompress=guest ;;
 	acpid)
 		khyve_boot acpid test-acpid 1 1 "KHYVE-READY" \
 		    linux_act_sigterm ;;
-	guest-decompress)
-		khyve_boot guest-decompress test-poweroff 1 1 \
-		    "KHYVE-RESULT PASS" - -o boot.decompress=guest ;;
 	*)
 		echo "FAIL linux:$1 (no such test; have: $all)" ;;
 	esac
