@@ -29,18 +29,15 @@ run() {
 }
 
 # The Linux boots go first, in the background: on a software-assisted
-# (PVM) host each takes 10-20 minutes of guest kernel code emulated
-# instruction by instruction, so they overlap everything else.  Their
-# output is shown (and counted) at the end.
+# (PVM) host each takes minutes of guest kernel code emulated instruction
+# by instruction, so they overlap everything else.  Their output is shown
+# (and counted) at the end.
 linux_log=$(mktemp)
 linux_pid=
 if [ -x tests/linux/run.sh ]; then
 	if [ -e /sys/module/kvm_pvm ]; then
 		echo "Linux boot tests: started in the background; on this" \
-		    "software-assisted KVM host (kvm_pvm) they take up to" \
-		    "${KHYVE_LINUX_TIMEOUT:-1800} s"
-		export KHYVE_LINUX_TIMEOUT=${KHYVE_LINUX_TIMEOUT:-1800}
-		export KHYVE_LINUX_JOBS=${KHYVE_LINUX_JOBS:-3}
+		    "software-assisted KVM host (kvm_pvm) they take 10-20 minutes"
 	fi
 	tests/linux/run.sh "$BUILD" >"$linux_log" 2>&1 &
 	linux_pid=$!

@@ -5,18 +5,21 @@
 #include "arch/x86/pvm.h"
 #include "test.h"
 
+#define BLACKLISTS "initcall_blacklist=ftrace_check_for_weak_functions " \
+	"initcall_blacklist=trace_eval_init " \
+	"initcall_blacklist=blake2s_mod_init,crypto_kdf108_init"
+
 TEST(cmdline_adds_each_switch_once)
 {
 	char buf[512] = "console=ttyS0 panic=-1";
 	const char *added;
 
-	CHECK_EQ(pvm_cmdline_quirks(buf, sizeof(buf), &added), 6);
+	CHECK_EQ(pvm_cmdline_quirks(buf, sizeof(buf), &added), 8);
 	CHECK_STR(buf, "console=ttyS0 panic=-1 noxsave "
 	    "clearcpuid=137,141,151,308 cryptomgr.notests nowatchdog "
-	    "init_on_alloc=0 initcall_blacklist=ftrace_check_for_weak_functions");
+	    "init_on_alloc=0 " BLACKLISTS);
 	CHECK_STR(added, "noxsave clearcpuid=137,141,151,308 "
-	    "cryptomgr.notests nowatchdog init_on_alloc=0 "
-	    "initcall_blacklist=ftrace_check_for_weak_functions");
+	    "cryptomgr.notests nowatchdog init_on_alloc=0 " BLACKLISTS);
 	/* A second pass adds nothing. */
 	CHECK_EQ(pvm_cmdline_quirks(buf, sizeof(buf), &added), 0);
 	CHECK_STR(added, "");
@@ -27,18 +30,27 @@ TEST(user_values_win)
 	char buf[512] = "init_on_alloc=1 noxsave clearcpuid=1";
 	const char *added;
 
-	char bl[512] = "initcall_blacklist=foo";
-
-	CHECK_EQ(pvm_cmdline_quirks(buf, sizeof(buf), &added), 3);
+	CHECK_EQ(pvm_cmdline_quirks(buf, sizeof(buf), &added), 5);
 	CHECK_STR(buf, "init_on_alloc=1 noxsave clearcpuid=1 "
-	    "cryptomgr.notests nowatchdog "
-	    "initcall_blacklist=ftrace_check_for_weak_functions");
-	/* A blacklist of the user's own is left as it is. */
-	CHECK_EQ(pvm_cmdline_quirks(bl, sizeof(bl), NULL), 5);
-	CHECK(strstr(bl, "ftrace_check") == NULL);
+	    "cryptomgr.notests nowatchdog " BLACKLISTS);
 	/* "noxsaveopt" is another switch, not "noxsave". */
 	strcpy(buf, "noxsaveopt");
-	CHECK_EQ(pvm_cmdline_quirks(buf, sizeof(buf), NULL), 6);
+	CHECK_EQ(pvm_cmdline_quirks(buf, sizeof(buf), NULL), 8);
+}
+
+TEST(blacklists_accumulate)
+{
+	char buf[512] = "initcall_blacklist=foo "
+	    "initcall_blacklist=trace_eval_init";
+	const char *p;
+
+	/* The kernel adds every initcall_blacklist= to one list: khyve's go
+	 * in beside the user's, but not twice. */
+	CHECK_EQ(pvm_cmdline_quirks(buf, sizeof(buf), NULL), 7);
+	CHECK(strstr(buf, "initcall_blacklist=foo ") != NULL);
+	CHECK(strstr(buf, "=ftrace_check_for_weak_functions") != NULL);
+	p = strstr(buf, "trace_eval_init");
+	CHECK(p != NULL && strstr(p + 1, "trace_eval_init") == NULL);
 }
 
 TEST(cmdline_too_small)

@@ -19,24 +19,37 @@
 #include "arch/x86/pvm.h"
 #include "log.h"
 
-/* Switches for the Linux command line, each with its reason. */
+/*
+ * Switches for the Linux command line, each with its reason.  A switch
+ * marked additive is one the kernel accumulates (every
+ * initcall_blacklist= adds to one list, init/main.c), so it goes in beside
+ * a user's own; for the others the user's value wins.
+ */
 static const struct pvm_quirk {
 	const char	*arg;
+	bool		additive;
 	const char	*why;
 } pvm_quirks[] = {
-	{ "noxsave", "xsave/xrstor cannot be emulated (FPU init)" },
-	{ "clearcpuid=137,141,151,308", "SSSE3, CX16, POPCNT and SMAP: "
+	{ "noxsave", false, "xsave/xrstor cannot be emulated (FPU init)" },
+	{ "clearcpuid=137,141,151,308", false, "SSSE3, CX16, POPCNT and SMAP: "
 	    "their instructions (BLAKE2s-SSSE3, cmpxchg16b in SLUB, popcnt, "
 	    "clac/stac) cannot be emulated" },
-	{ "cryptomgr.notests", "speed: ~27 s of crypto self-tests" },
-	{ "nowatchdog", "speed, and a soft-lockup warning under slow "
+	{ "cryptomgr.notests", false, "speed: ~27 s of crypto self-tests" },
+	{ "nowatchdog", false, "speed, and a soft-lockup warning under slow "
 	    "emulation" },
-	{ "init_on_alloc=0", "speed: zeroing every allocation is emulated "
-	    "instruction by instruction" },
-	{ "initcall_blacklist=ftrace_check_for_weak_functions", "speed: a "
-	    "kallsyms lookup for each of ~38,000 ftrace sites (5.19+), a minute "
-	    "or more here, on one CPU without a scheduling point, which stalls "
-	    "stop_machine() with -c 2" },
+	{ "init_on_alloc=0", false, "speed: zeroing every allocation is "
+	    "emulated instruction by instruction" },
+	{ "initcall_blacklist=ftrace_check_for_weak_functions", true, "speed: "
+	    "a kallsyms lookup for each of ~38,000 ftrace sites (5.19+), a "
+	    "minute or more here, on one CPU without a scheduling point, which "
+	    "stalls stop_machine() with -c 2" },
+	{ "initcall_blacklist=trace_eval_init", true, "speed: rewriting the "
+	    "print formats of every trace event with the values of the enums "
+	    "they name, ~25 s here; formats keep the enum names" },
+	{ "initcall_blacklist=blake2s_mod_init,crypto_kdf108_init", true,
+	    "speed: self-tests that cryptomgr.notests does not cover, ~10 s "
+	    "(the x86 blake2s_mod_init of the same name only turns on the "
+	    "SSSE3/AVX-512 code, which cannot be emulated here)" },
 };
 
 bool
@@ -46,13 +59,14 @@ pvm_host_detected(void)
 }
 
 /*
- * True when cmdline already has the switch: the same word, or for a
- * key=value switch the same key with any value (the user's value wins).
+ * True when cmdline already has the switch: the same word, or (unless
+ * whole) for a key=value switch the same key with any value: the user's
+ * value wins.
  */
 static bool
-has_switch(const char *cmdline, const char *arg)
+has_switch(const char *cmdline, const char *arg, bool whole)
 {
-	size_t klen = strcspn(arg, "="), wlen;
+	size_t klen = whole ? strlen(arg) : strcspn(arg, "="), wlen;
 	const char *p = cmdline;
 
 	while (*p != '\0') {
@@ -71,14 +85,15 @@ has_switch(const char *cmdline, const char *arg)
 int
 pvm_cmdline_quirks(char *cmdline, size_t len, const char **added)
 {
-	static char list[256];
+	static char list[512];
 	size_t i, n, used;
 	int count = 0;
 
 	list[0] = '\0';
 	used = strlen(cmdline);
 	for (i = 0; i < nitems(pvm_quirks); i++) {
-		if (has_switch(cmdline, pvm_quirks[i].arg))
+		if (has_switch(cmdline, pvm_quirks[i].arg,
+		    pvm_quirks[i].additive))
 			continue;
 		n = strlen(pvm_quirks[i].arg);
 		if (used + (used > 0) + n + 1 > len)

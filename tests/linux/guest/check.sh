@@ -18,21 +18,31 @@
 R=${KHYVE_ROOT:-}
 failed=
 
+# Where KVM emulates guest kernel code every fork and exec costs a good
+# fraction of a second of kernel work, so this script forks as little as it
+# can: helpers set variables instead of printing for $(...), files are read
+# with the shell's own `read`.
+
 # report NAME VALUE EXPECT VERDICT: print a check's line; remember failures.
 report() {
 	echo "KHYVE-CHECK $1=$2 expect=$3 $4"
 	[ "$4" = FAIL ] && failed="$failed $1"
 }
 
-# arg NAME: NAME=value from the kernel command line, if it is a number.
+cmdline=
+read -r cmdline 2>/dev/null <"$R/proc/cmdline"
+
+# arg NAME: set $val to NAME=value from the kernel command line, if it is
+# a number; else empty.
 arg() {
 	local w
-	for w in $(cat "$R/proc/cmdline" 2>/dev/null); do
+	val=
+	for w in $cmdline; do
 		case $w in
 		"$1"=*)
 			w=${w#*=}
 			case $w in ''|*[!0-9]*) return 1 ;; esac
-			echo "$w"
+			val=$w
 			return 0
 			;;
 		esac
@@ -40,45 +50,58 @@ arg() {
 	return 1
 }
 
-# verdict EXPECT OK?: "unchecked" without an expectation, else ok or FAIL.
+# verdict EXPECT OK: set $v to "unchecked" without an expectation, else to
+# ok (OK is 1) or FAIL.
 verdict() {
 	if [ -z "$1" ]; then
-		echo unchecked
+		v=unchecked
 	elif [ "$2" = 1 ]; then
-		echo ok
+		v=ok
 	else
-		echo FAIL
+		v=FAIL
 	fi
 }
 
-# count_cpulist LIST: number of CPUs in a sysfs list such as "0-3,5".
+# count_cpulist LIST: set $n to the number of CPUs in a sysfs list such
+# as "0-3,5".
 count_cpulist() {
-	local n=0 r a b IFS=,
+	local r a b IFS=,
+	n=0
 	for r in $1; do
 		case $r in
 		*-*) a=${r%-*}; b=${r#*-}; n=$((n + b - a + 1)) ;;
 		[0-9]*) n=$((n + 1)) ;;
 		esac
 	done
-	echo $n
 }
 
-within() {	# within VALUE LOW HIGH: 1 when LOW <= VALUE <= HIGH
-	if [ "$1" -ge "$2" ] && [ "$1" -le "$3" ]; then echo 1; else echo 0; fi
+# within VALUE LOW HIGH: set $ok to 1 when LOW <= VALUE <= HIGH, else 0.
+within() {
+	if [ "$1" -ge "$2" ] && [ "$1" -le "$3" ]; then ok=1; else ok=0; fi
 }
 
-expect_cpus=$(arg expect_cpus)
-expect_mem=$(arg expect_mem_mb)
-expect_epoch=$(arg expect_epoch)
+arg expect_cpus; expect_cpus=$val
+arg expect_mem_mb; expect_mem=$val
+arg expect_epoch; expect_epoch=$val
 
 # CPUs: processors the kernel brought up, two ways.
-n=$(grep -c '^processor' "$R/proc/cpuinfo" 2>/dev/null)
-report cpus "${n:-0}" "${expect_cpus:-?}" \
-    "$(verdict "$expect_cpus" "$([ "${n:-0}" = "$expect_cpus" ] && echo 1)")"
-online=$(cat "$R/sys/devices/system/cpu/online" 2>/dev/null)
-n=$(count_cpulist "$online")
-report cpus_online "${online:-none}" "${expect_cpus:-?}" \
-    "$(verdict "$expect_cpus" "$([ "$n" = "$expect_cpus" ] && echo 1)")"
+n=0
+if [ -r "$R/proc/cpuinfo" ]; then
+	while read -r key rest; do
+		[ "$key" = processor ] && n=$((n + 1))
+	done <"$R/proc/cpuinfo"
+fi
+ok=0
+[ "$n" = "$expect_cpus" ] && ok=1
+verdict "$expect_cpus" "$ok"
+report cpus "$n" "${expect_cpus:-?}" "$v"
+online=
+read -r online 2>/dev/null <"$R/sys/devices/system/cpu/online"
+count_cpulist "$online"
+ok=0
+[ "$n" = "$expect_cpus" ] && ok=1
+verdict "$expect_cpus" "$ok"
+report cpus_online "${online:-none}" "${expect_cpus:-?}" "$v"
 
 # Memory.  The firmware map (e820, /sys/firmware/memmap) must hold the RAM
 # the monitor was given, within 10%.  MemTotal is that less what the kernel
@@ -87,57 +110,59 @@ report cpus_online "${online:-none}" "${expect_cpus:-?}" \
 ram_kb=0
 for d in "$R"/sys/firmware/memmap/*; do
 	[ -r "$d/type" ] || continue
-	read t <"$d/type"
+	read -r t <"$d/type"
 	[ "$t" = "System RAM" ] || continue
-	read s <"$d/start"
-	read e <"$d/end"
+	read -r s <"$d/start"
+	read -r e <"$d/end"
 	ram_kb=$((ram_kb + (e - s + 1) / 1024))
 done
 ram_mb=$((ram_kb / 1024))
-if [ -n "$expect_mem" ]; then
-	ok=$(within "$ram_mb" $((expect_mem * 9 / 10)) $((expect_mem * 11 / 10)))
-else
-	ok=0
+ok=0
+[ -n "$expect_mem" ] &&
+    within "$ram_mb" $((expect_mem * 9 / 10)) $((expect_mem * 11 / 10))
+verdict "$expect_mem" "$ok"
+report mem_e820_mb "$ram_mb" "${expect_mem:-?}" "$v"
+total_kb=0
+if [ -r "$R/proc/meminfo" ]; then
+	while read -r key val _; do
+		[ "$key" = MemTotal: ] && total_kb=$val && break
+	done <"$R/proc/meminfo"
 fi
-report mem_e820_mb "$ram_mb" "${expect_mem:-?}" "$(verdict "$expect_mem" "$ok")"
-total_kb=$(sed -n 's/^MemTotal: *\([0-9]*\) kB$/\1/p' "$R/proc/meminfo" 2>/dev/null)
-total_mb=$((${total_kb:-0} / 1024))
-if [ -n "$expect_mem" ]; then
-	ok=$(within "$total_mb" $((expect_mem * 3 / 4)) "$expect_mem")
-else
-	ok=0
-fi
-report memtotal_mb "$total_mb" "${expect_mem:-?}" "$(verdict "$expect_mem" "$ok")"
+total_mb=$((total_kb / 1024))
+ok=0
+[ -n "$expect_mem" ] && within "$total_mb" $((expect_mem * 3 / 4)) "$expect_mem"
+verdict "$expect_mem" "$ok"
+report memtotal_mb "$total_mb" "${expect_mem:-?}" "$v"
 
 # Time.  The boot took minutes on some hosts, so compare when the guest
 # booted (clock minus uptime) with when the monitor started: within 10 min.
-read up rest <"$R/proc/uptime"
+up=0
+read -r up rest 2>/dev/null <"$R/proc/uptime"
 up=${up%.*}
-rtc=$(cat "$R/sys/class/rtc/rtc0/since_epoch" 2>/dev/null)
+rtc=
+read -r rtc 2>/dev/null <"$R/sys/class/rtc/rtc0/since_epoch"
 if [ -z "$rtc" ] && [ -r "$R/sys/class/rtc/rtc0/date" ]; then
-	rtc=$(date -u -d "$(cat "$R/sys/class/rtc/rtc0/date") $(cat \
-	    "$R/sys/class/rtc/rtc0/time")" +%s 2>/dev/null)
+	read -r rdate <"$R/sys/class/rtc/rtc0/date"
+	read -r rtime <"$R/sys/class/rtc/rtc0/time"
+	rtc=$(date -u -d "$rdate $rtime" +%s 2>/dev/null)
 fi
 if [ -z "$rtc" ] && [ -z "$R" ]; then
 	# busybox hwclock prints "Sat Nov 22 08:10:11 2025  0.000000 seconds".
 	rtc=$(date -u -D '%a %b %e %H:%M:%S %Y' \
 	    -d "$(hwclock -r -u 2>/dev/null | cut -c1-24)" +%s 2>/dev/null)
 fi
-if [ -n "$rtc" ] && [ -n "$expect_epoch" ]; then
-	ok=$(within $((rtc - up)) $((expect_epoch - 600)) $((expect_epoch + 600)))
-else
-	ok=0
-fi
-report rtc_epoch "${rtc:-none}" "${expect_epoch:-?}" \
-    "$(verdict "$expect_epoch" "$ok")"
-[ -n "$rtc" ] && echo "KHYVE-INFO rtc=$(date -u -d "@$rtc") uptime=${up}s"
+ok=0
+[ -n "$rtc" ] && [ -n "$expect_epoch" ] &&
+    within $((rtc - up)) $((expect_epoch - 600)) $((expect_epoch + 600))
+verdict "$expect_epoch" "$ok"
+report rtc_epoch "${rtc:-none}" "${expect_epoch:-?}" "$v"
 now=$(date -u +%s)
-if [ -n "$expect_epoch" ]; then
-	ok=$(within $((now - up)) $((expect_epoch - 600)) $((expect_epoch + 600)))
-else
-	ok=0
-fi
-report date_epoch "$now" "${expect_epoch:-?}" "$(verdict "$expect_epoch" "$ok")"
+[ -n "$rtc" ] && echo "KHYVE-INFO rtc=$rtc now=$now uptime=${up}s"
+ok=0
+[ -n "$expect_epoch" ] &&
+    within $((now - up)) $((expect_epoch - 600)) $((expect_epoch + 600))
+verdict "$expect_epoch" "$ok"
+report date_epoch "$now" "${expect_epoch:-?}" "$v"
 
 # ACPI: the tables the monitor must build.
 missing=
@@ -151,12 +176,14 @@ else
 fi
 
 # Console: the kernel's console is the first UART.
-active=$(cat "$R/sys/class/tty/console/active" 2>/dev/null)
+active=
+read -r active 2>/dev/null <"$R/sys/class/tty/console/active"
+ok=0
 case " $active " in
 *" ttyS0 "*) ok=1 ;;
-*) ok=0 ;;
 esac
-report console "${active:-none}" ttyS0 "$(verdict ttyS0 "$ok")"
+verdict ttyS0 "$ok"
+report console "${active:-none}" ttyS0 "$v"
 
 if [ -z "$failed" ]; then
 	echo "KHYVE-RESULT PASS"
