@@ -46,7 +46,15 @@ trap 'rm -f "$log" "$linux_log"; [ -n "$linux_pid" ] && kill "$linux_pid" 2>/dev
 
 section "unit tests"
 # A Debian kernel fetched by the Linux tests also exercises the bzImage
-# parser and decompressor on a real image.
+# parser and decompressor on a real image.  The Linux tests fetch it in
+# the background; wait for that (seconds) so the unit test can use it.
+if [ -z "${KHYVE_TEST_KERNEL:-}" ] && [ -n "$linux_pid" ]; then
+	for _ in $(seq 120); do
+		[ -f "$BUILD/linux/fetch.done" ] && break
+		kill -0 "$linux_pid" 2>/dev/null || break
+		sleep 1
+	done
+fi
 if [ -z "${KHYVE_TEST_KERNEL:-}" ] && [ -f "$BUILD/cache/vmlinuz" ]; then
 	export KHYVE_TEST_KERNEL=$BUILD/cache/vmlinuz
 fi
