@@ -19,7 +19,7 @@ khyve=$BUILD/khyve
 "$here/mkinitramfs.sh" "$cache" "$cache/demo.cpio" demo
 
 if [ -e /sys/module/kvm_pvm ]; then
-	how_long="10 to 20 minutes: this host's KVM (kvm_pvm) emulates guest
+	how_long="5 to 10 minutes: this host's KVM (kvm_pvm) emulates guest
   kernel code instruction by instruction; user space then runs at full speed"
 else
 	how_long="a few seconds"
