@@ -5,7 +5,9 @@
  * boot ABI (Xen's arch-x86/hvm/start_info.h, "x86/HVM direct boot ABI"):
  * the kit's 32-bit entry (entry.S) builds identity-mapped page tables for
  * the first 4 GiB, enters long mode, loads its GDT, TSS and IDT, and calls
- * the test body.  A test defines exactly one of
+ * the test body.  (boot64.c alone brings its own 64-bit entry for the
+ * Linux boot protocol and joins the kit at kit_start().)  A test defines
+ * exactly one of
  *
  *	int guest_main(void);		runs at CPL0
  *	int guest_main_user(void);	runs at CPL3 with IOPL=3
@@ -266,6 +268,10 @@ uint64_t strtou64(const char *s, const char **end, int base);
 
 /* ---- kit internals shared between its files ---- */
 void kit_main(uint32_t start_info_pa) __noreturn;
+/* The rest of an entry, once in long mode on the kit's GDT, page tables
+ * and boot stack: TSS, IDT, both 8259s masked, start_info si (NULL for an
+ * entry without one), then the test body.  Never returns. */
+void kit_start(const struct hvm_start_info *si) __noreturn;
 void kit_trap(struct trap_frame *f);
 void kit_idt_init(void);
 void kit_enter_user(int (*fn)(void), uint64_t stack_top) __noreturn;
@@ -273,6 +279,8 @@ long kit_kcall_trap(long (*fn)(long), long arg);
 extern const char kit_kcall_ud2[];
 int kit_emulate_io(struct trap_frame *f);
 extern unsigned long kit_io_emulated;	/* CPL3 I/O done by the #GP handler */
-void kit_args_init(void);
+/* Copy the command line at cmdline_pa (0: none) for guest_cmdline() and
+ * arg_get(); an entry without start_info calls it from its body. */
+void kit_args_init(uint64_t cmdline_pa);
 
 #endif /* KIT_H */

@@ -92,15 +92,15 @@ guest_cmdline(void)
 }
 
 void
-kit_args_init(void)
+kit_args_init(uint64_t cmdline_pa)
 {
 	const char *s;
 	size_t i;
 
-	if (start_info == NULL || start_info->cmdline_paddr == 0 ||
-	    start_info->cmdline_paddr >= (4ULL << 30) - sizeof(cmdline))
+	cmdline[0] = '\0';
+	if (cmdline_pa == 0 || cmdline_pa >= (4ULL << 30) - sizeof(cmdline))
 		return;
-	s = (const char *)(uintptr_t)start_info->cmdline_paddr;
+	s = (const char *)(uintptr_t)cmdline_pa;
 	for (i = 0; i < sizeof(cmdline) - 1 && s[i] != '\0'; i++)
 		cmdline[i] = s[i];
 	cmdline[i] = '\0';
@@ -176,6 +176,17 @@ kit_main(uint32_t start_info_pa)
 {
 	const struct hvm_start_info *si;
 
+	si = (const struct hvm_start_info *)(uintptr_t)start_info_pa;
+	if (si == NULL || si->magic != HVM_START_MAGIC) {
+		printf("kit: no PVH start_info at 0x%x\n", start_info_pa);
+		si = NULL;
+	}
+	kit_start(si);
+}
+
+void
+kit_start(const struct hvm_start_info *si)
+{
 	kit_idt_init();
 	/*
 	 * Mask both 8259s: firmware (SeaBIOS before QEMU's PVH ROM) may have
@@ -184,12 +195,8 @@ kit_main(uint32_t start_info_pa)
 	 */
 	outb(0x21, 0xff);
 	outb(0xa1, 0xff);
-	si = (const struct hvm_start_info *)(uintptr_t)start_info_pa;
-	if (si != NULL && si->magic == HVM_START_MAGIC)
-		start_info = si;
-	kit_args_init();
-	if (start_info == NULL)
-		printf("kit: no PVH start_info at 0x%x\n", start_info_pa);
+	start_info = si;
+	kit_args_init(si != NULL ? si->cmdline_paddr : 0);
 
 	if (guest_main_user != NULL)
 		kit_enter_user(guest_main_user,
