@@ -307,6 +307,12 @@ vmexit_continue(struct vcpu_info *vi, struct kvm_run *run)
  * text_poke_bp) and fwait (every task exit).  int3 becomes a #BP injected
  * after the instruction, as the CPU would deliver it; fwait is a no-op
  * unless an unmasked x87 exception is pending (FSW.ES), then #MF.
+ *
+ * XXX: the #BP goes in as an injected hardware-style exception with RIP
+ * already past the int3, which is what the PVM host delivers correctly
+ * (tests/guest/emul.c).  Hardware KVM runs int3 itself and never gets
+ * here; if it did, VMX and SVM inject vector 3 as a software exception
+ * and would add an instruction length of their own.
  */
 static enum vm_suspend_how
 emulation_fallback(struct vcpu_info *vi, const struct insn *in)
