@@ -320,6 +320,13 @@ machine_build(void)
 		fatal(KHYVE_EXIT_ERROR, "cannot set up %" PRIu64 " MiB of guest "
 		    "memory", (uint64_t)(memsize / MiB));
 	}
+	/* After the memory: see vm_create_irqchip(). */
+	error = vm_create_irqchip(m->m_ctx);
+	if (error != 0) {
+		errno = -error;
+		fatal(KHYVE_EXIT_ERROR, "cannot create the in-kernel irqchip "
+		    "and PIT");
+	}
 
 	if (iobus_init(&m->m_bus) != 0)
 		fatalx(KHYVE_EXIT_ERROR, "iobus");

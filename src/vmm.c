@@ -91,7 +91,7 @@ vm_setup_irq_routing(struct vmctx *ctx)
 		e->u.irqchip.pin = gsi == 0 ? 2 : gsi;
 	}
 	rt->nr = n;
-	error = kvm_ioctl(ctx->vmfd, KVM_SET_GSI_ROUTING, rt);
+	error = kvm_ioctl(ctx->vmfd, KVM_SET_GSI_ROUTING, rt) < 0 ? -errno : 0;
 	free(rt);
 	return (error);
 }
@@ -100,7 +100,6 @@ struct vmctx *
 vm_create(const char *name)
 {
 	struct vmctx *ctx;
-	struct kvm_pit_config pit;
 	uint64_t ident = KVM_IDENTITY_MAP_ADDR;
 	int r, saved;
 
@@ -126,14 +125,7 @@ vm_create(const char *name)
 	if (ctx->vmfd < 0)
 		goto fail;
 	if (ioctl(ctx->vmfd, KVM_SET_TSS_ADDR, (unsigned long)KVM_TSS_ADDR) < 0 ||
-	    ioctl(ctx->vmfd, KVM_SET_IDENTITY_MAP_ADDR, &ident) < 0 ||
-	    ioctl(ctx->vmfd, KVM_CREATE_IRQCHIP, 0) < 0)
-		goto fail;
-	if (vm_setup_irq_routing(ctx) != 0)
-		goto fail;
-	memset(&pit, 0, sizeof(pit));
-	pit.flags = KVM_PIT_SPEAKER_DUMMY;
-	if (ioctl(ctx->vmfd, KVM_CREATE_PIT2, &pit) < 0)
+	    ioctl(ctx->vmfd, KVM_SET_IDENTITY_MAP_ADDR, &ident) < 0)
 		goto fail;
 	/* Report the instruction bytes when KVM cannot emulate one. */
 	if (ioctl(ctx->vmfd, KVM_CHECK_EXTENSION,
@@ -166,6 +158,24 @@ fail:
 	vm_destroy(ctx);
 	errno = saved;
 	return (NULL);
+}
+
+int
+vm_create_irqchip(struct vmctx *ctx)
+{
+	struct kvm_pit_config pit;
+	int error;
+
+	if (kvm_ioctl(ctx->vmfd, KVM_CREATE_IRQCHIP, 0) < 0)
+		return (-errno);
+	error = vm_setup_irq_routing(ctx);
+	if (error != 0)
+		return (error);
+	memset(&pit, 0, sizeof(pit));
+	pit.flags = KVM_PIT_SPEAKER_DUMMY;
+	if (kvm_ioctl(ctx->vmfd, KVM_CREATE_PIT2, &pit) < 0)
+		return (-errno);
+	return (0);
 }
 
 void

@@ -43,10 +43,18 @@ struct vm_topology {
 };
 
 /*
- * Open /dev/kvm and create a VM with the in-kernel irqchip and PIT.
- * Returns NULL with errno set (ENOENT/EACCES: no usable /dev/kvm).
+ * Open /dev/kvm and create a VM, without devices yet.  Returns NULL with
+ * errno set (ENOENT/EACCES: no usable /dev/kvm).
  */
 struct vmctx *vm_create(const char *name);
+
+/*
+ * Create the in-kernel irqchip (PIC, IOAPIC, LAPICs), its GSI routes and
+ * the PIT.  Call it after vm_setup_memory(): a memory slot added once the
+ * irqchip exists costs an SRCU grace period (milliseconds), one added
+ * before costs microseconds.  Returns 0 or -errno.
+ */
+int	vm_create_irqchip(struct vmctx *ctx) __attribute__((warn_unused_result));
 void	vm_destroy(struct vmctx *ctx);
 const char *vm_get_name(const struct vmctx *ctx);
 
