@@ -66,13 +66,33 @@ mevent_events(const struct mevent *mev)
 	return (mev->me_type == EVF_WRITE ? EPOLLOUT : EPOLLIN);
 }
 
+/*
+ * Start a timerfd's period of ms milliseconds afresh, or stop it.  A
+ * disabled timer is disarmed, not only left out of the epoll set: it costs
+ * the host nothing while the guest does not use it (the RTC's periodic
+ * interrupt, the PM timer's overflow poll), and settime also clears the
+ * expirations it had counted (fs/timerfd.c, timerfd_setup).
+ */
+static int
+timer_arm(int tfd, int ms, bool on)
+{
+	struct itimerspec its;
+
+	memset(&its, 0, sizeof(its));
+	if (on) {
+		its.it_interval.tv_sec = ms / 1000;
+		its.it_interval.tv_nsec = (long)(ms % 1000) * 1000000L;
+		its.it_value = its.it_interval;
+	}
+	return (timerfd_settime(tfd, 0, &its, NULL));
+}
+
 static struct mevent *
 mevent_add_state(int fd, enum ev_type type, mevent_cb_t cb, void *arg,
     bool enabled)
 {
 	struct mevent *mev;
 	struct epoll_event ev;
-	struct itimerspec its;
 	sigset_t set;
 	int pfd;
 
@@ -97,11 +117,7 @@ mevent_add_state(int fd, enum ev_type type, mevent_cb_t cb, void *arg,
 		pfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 		if (pfd < 0)
 			return (NULL);
-		memset(&its, 0, sizeof(its));
-		its.it_interval.tv_sec = fd / 1000;
-		its.it_interval.tv_nsec = (long)(fd % 1000) * 1000000L;
-		its.it_value = its.it_interval;
-		if (timerfd_settime(pfd, 0, &its, NULL) < 0) {
+		if (timer_arm(pfd, fd, enabled) < 0) {
 			close(pfd);
 			return (NULL);
 		}
@@ -170,7 +186,10 @@ mevent_update(struct mevent *mev, bool enable)
 		memset(&ev, 0, sizeof(ev));
 		ev.events = enable ? mevent_events(mev) : 0;
 		ev.data.ptr = mev;
-		if (epoll_ctl(mev_epfd, EPOLL_CTL_MOD, mev->me_fd, &ev) < 0)
+		if (mev->me_type == EVF_TIMER &&
+		    timer_arm(mev->me_fd, mev->me_arg_fd, enable) < 0)
+			error = -errno;
+		else if (epoll_ctl(mev_epfd, EPOLL_CTL_MOD, mev->me_fd, &ev) < 0)
 			error = -errno;
 		else
 			mev->me_enabled = enable;

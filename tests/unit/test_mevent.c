@@ -3,6 +3,7 @@
  * from callbacks and stopping.
  */
 #include <signal.h>
+#include <time.h>
 #include <unistd.h>
 #include "mevent.h"
 #include "test.h"
@@ -91,6 +92,38 @@ TEST(disabled_events_do_not_fire)
 	CHECK_EQ(mevent_delete_close(wr_ev), 0);
 	CHECK_EQ(mevent_delete(wr_ev), -2);	/* -ENOENT: already deleted */
 	close(p[0]);
+}
+
+static int tk_calls;
+static struct mevent *tk_ev;
+
+static void
+tk_cb(int fd, enum ev_type type, void *arg)
+{
+	tk_calls++;
+	mevent_stop(9);
+}
+
+/* A disabled timer is stopped, and enabling it starts a fresh period. */
+TEST(disabled_timer_is_disarmed)
+{
+	struct timespec t0, t1;
+	double ms;
+
+	tk_ev = mevent_add(20, EVF_TIMER, tk_cb, NULL);
+	CHECK(tk_ev != NULL);
+	CHECK_EQ(mevent_disable(tk_ev), 0);
+	usleep(60 * 1000);		/* three periods while disabled */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	CHECK_EQ(mevent_enable(tk_ev), 0);
+	CHECK_EQ(mevent_dispatch(), 9);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6;
+	CHECK_EQ(tk_calls, 1);
+	/* Had it stayed armed it would be readable at once; a full period
+	 * (20 ms, less a scheduling margin) must pass after enabling. */
+	CHECK(ms >= 15.0);
+	CHECK_EQ(mevent_delete(tk_ev), 0);
 }
 
 TEST_MAIN()
