@@ -212,9 +212,11 @@ build_vcpus(struct machine *m)
 	int i;
 
 	x2apic = config_bool(NULL, "x86.x2apic", false);
-	m->m_vcpus = calloc(m->m_ncpus, sizeof(*m->m_vcpus));
+	m->m_vcpus = aligned_alloc(_Alignof(struct vcpu_info),
+	    m->m_ncpus * sizeof(*m->m_vcpus));
 	if (m->m_vcpus == NULL)
 		fatal(KHYVE_EXIT_ERROR, "vcpus");
+	memset(m->m_vcpus, 0, m->m_ncpus * sizeof(*m->m_vcpus));
 	for (i = 0; i < m->m_ncpus; i++) {
 		m->m_vcpus[i].vi_m = m;
 		m->m_vcpus[i].vi_id = i;
@@ -442,8 +444,19 @@ machine_report(void)
 void
 machine_print_stats(void)
 {
-	struct machine_stats *s = &machine.m_stats;
+	struct machine_stats t, *s = &t;
 	struct pvm_state *ps = &machine.m_pvm;
+	int i;
+
+	memset(&t, 0, sizeof(t));
+	for (i = 0; i < machine.m_ncpus; i++) {
+		struct machine_stats *v = &machine.m_vcpus[i].vi_stats;
+
+#define SUM(f)	t.f += __atomic_load_n(&v->f, __ATOMIC_RELAXED)
+		SUM(pio); SUM(mmio); SUM(msr); SUM(intr); SUM(unclaimed);
+		SUM(emul_int3); SUM(emul_fwait);
+#undef SUM
+	}
 
 	if (machine.m_pvm_quirks)
 		fprintf(stderr, "khyve: pvm: system calls repaired %" PRIu64

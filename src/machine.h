@@ -15,6 +15,21 @@
 #include "khyve.h"
 #include "vmm.h"
 
+/*
+ * Counters shown with -o stats=true at exit and on SIGUSR2: one set per
+ * vCPU, written by its thread alone (relaxed loads and stores, no locked
+ * instructions), summed when printed.
+ */
+struct machine_stats {
+	uint64_t	pio;		/* port exits */
+	uint64_t	mmio;		/* MMIO exits */
+	uint64_t	msr;		/* MSR exits */
+	uint64_t	intr;		/* exits for signals / kicks */
+	uint64_t	unclaimed;	/* accesses no device claimed */
+	uint64_t	emul_int3;	/* int3 KVM could not emulate */
+	uint64_t	emul_fwait;	/* fwait KVM could not emulate */
+};
+
 struct vcpu_info {
 	struct machine	*vi_m;
 	struct vcpu	*vi_vcpu;
@@ -29,18 +44,8 @@ struct vcpu_info {
 	uint64_t	vi_timer_min;	/* m_timer_min_us in guest TSC ticks */
 	uint64_t	vi_deadline;	/* last TSC deadline given to KVM */
 	uint64_t	vi_fired;	/* last of those seen expired */
-};
-
-/* Counters shown with -o stats=true at exit (atomic updates). */
-struct machine_stats {
-	uint64_t	pio;		/* port exits */
-	uint64_t	mmio;		/* MMIO exits */
-	uint64_t	msr;		/* MSR exits */
-	uint64_t	intr;		/* exits for signals / kicks */
-	uint64_t	unclaimed;	/* accesses no device claimed */
-	uint64_t	emul_int3;	/* int3 KVM could not emulate */
-	uint64_t	emul_fwait;	/* fwait KVM could not emulate */
-};
+	struct machine_stats vi_stats;
+} __attribute__((aligned(64)));	/* no cache line shared between vCPUs */
 
 struct machine {
 	const char	*m_name;
@@ -54,7 +59,6 @@ struct machine {
 	bool		m_verbosemsr;	/* x86.verbosemsr */
 	int		m_fate;		/* enum vm_suspend_how (atomic) */
 	int		m_fatefd;	/* eventfd: fate decided */
-	struct machine_stats m_stats;
 	struct acpipm_softc *m_pm;	/* for the power button */
 	bool		m_pvm_quirks;	/* x86.pvm_quirks */
 	uint64_t	m_timer_min_us;	/* x86.pvm_timer_min_us (0: off) */

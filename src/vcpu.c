@@ -26,8 +26,10 @@
 typedef enum vm_suspend_how (*vmexit_handler_t)(struct vcpu_info *,
     struct kvm_run *);
 
-#define STAT_INC(m, field)	\
-	__atomic_add_fetch(&(m)->m_stats.field, 1, __ATOMIC_RELAXED)
+/* Only the vCPU's own thread writes its counters. */
+#define COUNT(p)	__atomic_store_n((p), __atomic_load_n((p), \
+			    __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED)
+#define STAT_INC(vi, field)	COUNT(&(vi)->vi_stats.field)
 
 static void
 le_store(uint8_t *p, uint64_t v, unsigned size)
@@ -59,7 +61,7 @@ unclaimed(struct vcpu_info *vi, enum io_space space, enum io_dir dir,
 {
 	struct machine *m = vi->vi_m;
 
-	STAT_INC(m, unclaimed);
+	STAT_INC(vi, unclaimed);
 	if (m->m_strictio) {
 		log_warnx("vcpu %d: unhandled %s %s 0x%llx (size %u)",
 		    vi->vi_id, dir == IO_READ ? "read from" : "write to",
@@ -120,7 +122,7 @@ vmexit_inout(struct vcpu_info *vi, struct kvm_run *run)
 	uint64_t val;
 	int error;
 
-	STAT_INC(m, pio);
+	STAT_INC(vi, pio);
 	dir = run->io.direction == KVM_EXIT_IO_OUT ? IO_WRITE : IO_READ;
 	if (run->io.port == PVM_HOOK_PORT && m->m_pvm_quirks)
 		return (vmexit_pvm_hook(vi, run));
@@ -150,7 +152,7 @@ vmexit_mmio(struct vcpu_info *vi, struct kvm_run *run)
 	enum io_dir dir;
 	int error;
 
-	STAT_INC(m, mmio);
+	STAT_INC(vi, mmio);
 	dir = run->mmio.is_write ? IO_WRITE : IO_READ;
 	if (len == 0 || len > 8)
 		return (unclaimed(vi, IO_MMIO, dir, gpa, len));
@@ -248,7 +250,7 @@ vmexit_msr(struct vcpu_info *vi, struct kvm_run *run)
 	bool write = run->exit_reason == KVM_EXIT_X86_WRMSR;
 	uint64_t val = run->msr.data;
 
-	STAT_INC(m, msr);
+	STAT_INC(vi, msr);
 	run->msr.error = 0;
 	if (run->msr.reason == KVM_MSR_EXIT_REASON_FILTER &&
 	    run->msr.index == MSR_LSTAR && write)
@@ -317,7 +319,6 @@ vmexit_continue(struct vcpu_info *vi, struct kvm_run *run)
 static enum vm_suspend_how
 emulation_fallback(struct vcpu_info *vi, const struct insn *in)
 {
-	struct machine *m = vi->vi_m;
 	struct vcpu *vcpu = vi->vi_vcpu;
 	uint64_t rip;
 	uint16_t fsw;
@@ -326,13 +327,13 @@ emulation_fallback(struct vcpu_info *vi, const struct insn *in)
 		return (VM_SUSPEND_ERROR);
 	switch (in->kind) {
 	case INSN_INT3:
-		STAT_INC(m, emul_int3);
+		STAT_INC(vi, emul_int3);
 		if (vm_set_register(vcpu, VM_REG_GUEST_RIP, rip + in->len) != 0 ||
 		    vm_inject_exception(vcpu, 3, false, 0) != 0)
 			return (VM_SUSPEND_ERROR);
 		return (VM_SUSPEND_NONE);
 	case INSN_FWAIT:
-		STAT_INC(m, emul_fwait);
+		STAT_INC(vi, emul_fwait);
 		if (vm_get_fpu_status(vcpu, &fsw) != 0)
 			return (VM_SUSPEND_ERROR);
 		if (fsw & 0x80) {			/* ES: #MF, RIP unchanged */
@@ -461,7 +462,7 @@ vm_loop(struct vcpu_info *vi)
 		error = vm_run(vi->vi_vcpu);
 		if (error == -EINTR || error == -EAGAIN) {
 			vcpu_set_immediate_exit(vi->vi_vcpu, false);
-			STAT_INC(m, intr);
+			STAT_INC(vi, intr);
 			if (__atomic_exchange_n(&vi->vi_dump, 0, __ATOMIC_SEQ_CST))
 				vm_dump_vcpu(vi->vi_vcpu, stderr);
 			if (__atomic_exchange_n(&vi->vi_probe, 0, __ATOMIC_SEQ_CST))
@@ -474,7 +475,7 @@ vm_loop(struct vcpu_info *vi)
 			machine_suspend(VM_SUSPEND_ERROR);
 			break;
 		}
-		__atomic_add_fetch(&vi->vi_nexits, 1, __ATOMIC_RELAXED);
+		COUNT(&vi->vi_nexits);
 		__atomic_store_n(&vi->vi_halted, 0, __ATOMIC_RELAXED);
 		reason = run->exit_reason;
 		if (reason >= nitems(vmexit_handlers) ||
