@@ -10,6 +10,9 @@
  * all-ones (khyve without -e).  With -e the first unclaimed access stops
  * the VM (exit 4), so the guest prints a line before it and "still
  * running" after it.
+ *
+ *   hole_byte=B  what each byte of the unclaimed MMIO address reads
+ *                instead (default 0xff; QEMU's unassigned memory reads 0)
  */
 #include "kit.h"
 
@@ -31,17 +34,22 @@ gp_hook(struct trap_frame *f)
 int
 guest_main(void)
 {
+	/* Before arg_get("msr"): its value lives until the next arg_get(). */
+	uint8_t hole = (uint8_t)arg_get_u64("hole_byte", 0xff);
 	const char *want = arg_get("msr");
-	uint32_t lo, hi;
+	uint32_t lo, hi, v;
 
 	printf("touching unclaimed port 0x1234\n");
 	GCHECK_EQ(inb(0x1234), 0xff);
 	GCHECK_EQ(inl(0x1234), 0xffffffffu);
 	outb(0x1234, 0x5a);
 	printf("still running after port I/O\n");
-	GCHECK_EQ(mmio_read32(HOLE_GPA), 0xffffffffu);
+	v = mmio_read32(HOLE_GPA);
+	printf("MMIO 0x%llx reads 0x%08x (each byte 0x%02x expected)\n",
+	    HOLE_GPA, v, hole);
+	GCHECK_EQ(v, hole * 0x01010101u);
 	mmio_write32(HOLE_GPA, 0);
-	GCHECK_EQ(mmio_read8(HOLE_GPA + 3), 0xff);
+	GCHECK_EQ(mmio_read8(HOLE_GPA + 3), hole);
 
 	guest_set_trap_hook(gp_hook);
 	lo = hi = 0xdeadbeef;
