@@ -444,15 +444,15 @@ machine_report(void)
 void
 machine_print_stats(void)
 {
-	struct machine_stats t, *s = &t;
+	struct machine_stats s;
 	struct pvm_state *ps = &machine.m_pvm;
 	int i;
 
-	memset(&t, 0, sizeof(t));
+	memset(&s, 0, sizeof(s));
 	for (i = 0; i < machine.m_ncpus; i++) {
 		struct machine_stats *v = &machine.m_vcpus[i].vi_stats;
 
-#define SUM(f)	t.f += __atomic_load_n(&v->f, __ATOMIC_RELAXED)
+#define SUM(f)	s.f += __atomic_load_n(&v->f, __ATOMIC_RELAXED)
 		SUM(pio); SUM(mmio); SUM(msr); SUM(intr); SUM(unclaimed);
 		SUM(emul_int3); SUM(emul_fwait);
 #undef SUM
@@ -466,6 +466,6 @@ machine_print_stats(void)
 	fprintf(stderr, "khyve: exits: port %" PRIu64 ", mmio %" PRIu64
 	    ", msr %" PRIu64 ", interrupted %" PRIu64 "; unclaimed accesses %"
 	    PRIu64 "; emulated for KVM: int3 %" PRIu64 ", fwait %" PRIu64 "\r\n",
-	    s->pio, s->mmio, s->msr, s->intr, s->unclaimed, s->emul_int3,
-	    s->emul_fwait);
+	    s.pio, s.mmio, s.msr, s.intr, s.unclaimed, s.emul_int3,
+	    s.emul_fwait);
 }
