@@ -35,9 +35,10 @@ run() {
 linux_log=$(mktemp)
 linux_pid=
 if [ -x tests/linux/run.sh ]; then
+	rm -f "$BUILD/linux/fetch.done"	# not a previous run's
 	if [ -e /sys/module/kvm_pvm ]; then
 		echo "Linux boot tests: started in the background; on this" \
-		    "software-assisted KVM host (kvm_pvm) they take 10-20 minutes"
+		    "software-assisted KVM host (kvm_pvm) they take about 10 minutes"
 	fi
 	tests/linux/run.sh "$BUILD" >"$linux_log" 2>&1 &
 	linux_pid=$!

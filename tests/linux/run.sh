@@ -40,7 +40,9 @@ cache=$BUILD/cache
 linux_out=$BUILD/linux
 # Where KVM emulates guest kernel code (kvm_pvm) a boot takes minutes of a
 # core: two at once (one a core), each allowed 20 minutes.
-if [ -e /sys/module/kvm_pvm ]; then
+pvm_host=0
+[ -e /sys/module/kvm_pvm ] && pvm_host=1
+if [ $pvm_host -eq 1 ]; then
 	linux_timeout=${KHYVE_LINUX_TIMEOUT:-1200}
 else
 	linux_timeout=${KHYVE_LINUX_TIMEOUT:-600}
@@ -121,7 +123,7 @@ fi
 #                              4% of the emulated instructions
 # An initcall name a kernel does not have is ignored.
 test_switches=
-if [ -e /sys/module/kvm_pvm ]; then
+if [ $pvm_host -eq 1 ]; then
 	test_switches="initcall_blacklist=tracer_init_tracefs,cubictcp_register"
 	test_switches="$test_switches,bpf_rstat_kfunc_init,bpf_prog_test_run_init"
 	test_switches="$test_switches,bpf_key_sig_kfuncs_init,bpf_tcp_ca_kfunc_init"

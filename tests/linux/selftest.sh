@@ -111,6 +111,16 @@ for mode in demo test-poweroff test-reboot test-acpid; do
 		    etc/acpi/power lib/modules/button.ko lib/modules/evdev.ko) ||
 		    why="$why $mode:no-$miss"
 		[ "$nmod" -eq 2 ] || why="$why $mode:$nmod-modules"
+		# Test modules lose their BTF (mkinitramfs.sh says why).
+		cpio -i --to-stdout lib/modules/button.ko <"$cpio_f" \
+		    2>/dev/null >"$linux_out/$mode.button.ko"
+		if ! readelf -S "$linux_out/$mode.button.ko" 2>/dev/null |
+		    grep -q '\.symtab'; then
+			why="$why $mode:button.ko-unreadable"
+		elif readelf -S "$linux_out/$mode.button.ko" | grep -q '\.BTF'; then
+			why="$why $mode:button.ko-has-BTF"
+		fi
+		rm -f "$linux_out/$mode.button.ko"
 		;;
 	*)
 		# Each insmod costs seconds where KVM emulates the guest
