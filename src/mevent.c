@@ -5,6 +5,15 @@
  * in one epoll set.  An event is freed only by the dispatching thread,
  * after the batch of epoll results that may still point at it has been
  * processed, so deleting an event from inside any callback is safe.
+ *
+ * Hangups.  epoll reports EPOLLHUP and EPOLLERR whatever the event mask
+ * (epoll_ctl(2)), so an fd event cannot be silenced by a mask of 0: a
+ * hung-up pipe or socket would make epoll_wait return at once, forever.
+ * An enabled fd event is level-triggered and its callback does the I/O
+ * that reports the end (read 0, EPIPE).  A disabled one stays in the set
+ * edge-triggered (EPOLLET) with only the hangup conditions, so a hangup
+ * while the owner wants no data is reported once, as EVF_HANGUP, and
+ * never again until the fd's state changes.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -60,10 +69,21 @@ mevent_init(void)
 	return (0);
 }
 
+#define HANGUP_EVENTS	(EPOLLHUP | EPOLLERR | EPOLLRDHUP)
+
+/* The epoll mask of an event in its enabled or disabled state. */
 static uint32_t
-mevent_events(const struct mevent *mev)
+mevent_events(const struct mevent *mev, bool enabled)
 {
-	return (mev->me_type == EVF_WRITE ? EPOLLOUT : EPOLLIN);
+	switch (mev->me_type) {
+	case EVF_READ:
+		return (enabled ? EPOLLIN | EPOLLRDHUP : EPOLLET | EPOLLRDHUP);
+	case EVF_WRITE:
+		return (enabled ? EPOLLOUT : EPOLLET);
+	default:
+		/* Timers are disarmed when disabled; signalfds never hang up. */
+		return (enabled ? EPOLLIN : 0);
+	}
 }
 
 /*
@@ -149,7 +169,7 @@ mevent_add_state(int fd, enum ev_type type, mevent_cb_t cb, void *arg,
 	mev->me_close = (type == EVF_TIMER || type == EVF_SIGNAL);
 
 	memset(&ev, 0, sizeof(ev));
-	ev.events = enabled ? mevent_events(mev) : 0;
+	ev.events = mevent_events(mev, enabled);
 	ev.data.ptr = mev;
 	if (epoll_ctl(mev_epfd, EPOLL_CTL_ADD, pfd, &ev) < 0)
 		goto fail;
@@ -184,7 +204,7 @@ mevent_update(struct mevent *mev, bool enable)
 		error = -ENOENT;
 	} else if (mev->me_enabled != enable) {
 		memset(&ev, 0, sizeof(ev));
-		ev.events = enable ? mevent_events(mev) : 0;
+		ev.events = mevent_events(mev, enable);
 		ev.data.ptr = mev;
 		if (mev->me_type == EVF_TIMER &&
 		    timer_arm(mev->me_fd, mev->me_arg_fd, enable) < 0)
@@ -277,8 +297,9 @@ mevent_dispatch(void)
 {
 	struct epoll_event evs[32];
 	struct mevent *mev;
+	enum ev_type type;
 	uint64_t v;
-	bool skip;
+	bool deleted, enabled;
 	int i, n;
 
 	if (mevent_init() != 0)
@@ -296,14 +317,25 @@ mevent_dispatch(void)
 				(void)read(mev_wakefd, &v, sizeof(v));
 				continue;
 			}
-			/* Deleted or disabled since epoll_wait returned. */
 			pthread_mutex_lock(&mev_lock);
-			skip = mev->me_deleted || !mev->me_enabled;
+			deleted = mev->me_deleted;
+			enabled = mev->me_enabled;
 			pthread_mutex_unlock(&mev_lock);
-			if (skip)
+			type = mev->me_type;
+			/*
+			 * Deleted since epoll_wait returned, or disabled: then
+			 * only a hangup is news (reported once, see the top).
+			 */
+			if (deleted)
 				continue;
+			if (!enabled) {
+				if ((type != EVF_READ && type != EVF_WRITE) ||
+				    (evs[i].events & HANGUP_EVENTS) == 0)
+					continue;
+				type = EVF_HANGUP;
+			}
 			mevent_drain(mev);
-			mev->me_cb(mev->me_arg_fd, mev->me_type, mev->me_arg);
+			mev->me_cb(mev->me_arg_fd, type, mev->me_arg);
 		}
 		mevent_reap();
 	}

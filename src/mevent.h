@@ -16,10 +16,21 @@ enum ev_type {
 	EVF_WRITE,	/* fd writable */
 	EVF_TIMER,	/* periodic timer; the "fd" argument is milliseconds */
 	EVF_SIGNAL,	/* signal delivered; the "fd" argument is the signo */
+	EVF_HANGUP,	/* only passed to callbacks, never registered: see below */
 };
 
 struct mevent;
 
+/*
+ * A callback gets its event's type, except that the callback of a
+ * disabled EVF_READ or EVF_WRITE event gets EVF_HANGUP when its fd hangs
+ * up or fails (EPOLLHUP, EPOLLERR, EPOLLRDHUP): once, and again only
+ * after the fd's state changes, so a callback that ignores it costs
+ * nothing.  An enabled fd event fires while the fd is readable (writable)
+ * or hung up; its callback must then read (write), which reports the end
+ * (0 bytes, EPIPE, ECONNRESET), or disable or delete the event: otherwise
+ * it is called again at once.
+ */
 typedef void (*mevent_cb_t)(int fd, enum ev_type type, void *arg);
 
 /* Create the epoll instance.  Returns 0 or -errno. */

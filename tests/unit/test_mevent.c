@@ -3,6 +3,8 @@
  * from callbacks and stopping.
  */
 #include <signal.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 #include "mevent.h"
@@ -124,6 +126,74 @@ TEST(disabled_timer_is_disarmed)
 	 * (20 ms, less a scheduling margin) must pass after enabling. */
 	CHECK(ms >= 15.0);
 	CHECK_EQ(mevent_delete(tk_ev), 0);
+}
+
+static int hup_calls, hup_other, hup_ticks;
+static struct mevent *hup_tm;
+
+static void
+hup_cb(int fd, enum ev_type type, void *arg)
+{
+	if (type == EVF_HANGUP)
+		hup_calls++;
+	else
+		hup_other++;
+}
+
+static void
+hup_tick_cb(int fd, enum ev_type type, void *arg)
+{
+	if (++hup_ticks == 10) {
+		CHECK_EQ(mevent_delete(hup_tm), 0);
+		mevent_stop(11);
+	}
+}
+
+static double
+cpu_seconds(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+	    (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
+}
+
+/*
+ * A disabled event on a hung-up fd (a pipe whose writer closed with a byte
+ * unread, a socket whose peer closed) is reported once as EVF_HANGUP, and
+ * the loop does not spin on it: epoll reports EPOLLHUP whatever the mask.
+ */
+TEST(disabled_hangup_reported_once)
+{
+	int p[2], sv[2];
+	struct mevent *a, *b, *c;
+	double cpu0;
+
+	hup_calls = hup_other = hup_ticks = 0;
+	CHECK_EQ(pipe(p), 0);
+	CHECK_EQ(write(p[1], "x", 1), 1);
+	close(p[1]);
+	CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	CHECK_EQ(write(sv[1], "y", 1), 1);
+	close(sv[1]);
+	a = mevent_add_disabled(p[0], EVF_READ, hup_cb, NULL);
+	b = mevent_add_disabled(sv[0], EVF_READ, hup_cb, NULL);
+	/* Disabled after having been enabled: the same. */
+	c = mevent_add(dup(sv[0]), EVF_WRITE, hup_cb, NULL);
+	CHECK(a != NULL && b != NULL && c != NULL);
+	CHECK_EQ(mevent_disable(c), 0);
+	hup_tm = mevent_add(20, EVF_TIMER, hup_tick_cb, NULL);
+	CHECK(hup_tm != NULL);
+	cpu0 = cpu_seconds();
+	CHECK_EQ(mevent_dispatch(), 11);
+	/* Ten 20 ms ticks: the loop slept, it did not spin. */
+	CHECK(cpu_seconds() - cpu0 < 0.1);
+	CHECK_EQ(hup_calls, 3);
+	CHECK_EQ(hup_other, 0);
+	CHECK_EQ(mevent_delete_close(a), 0);
+	CHECK_EQ(mevent_delete_close(b), 0);
+	CHECK_EQ(mevent_delete_close(c), 0);
 }
 
 TEST_MAIN()
