@@ -83,12 +83,20 @@ boot_timer_mark(const char *what)
 	fprintf(stderr, "khyve: boot.timer: %12.3f ms  %s\r\n", ms, what);
 }
 
-/* POST port writes: an OS marks its progress (e.g. init reached). */
+/*
+ * POST port writes: an OS marks its progress (e.g. init reached).  The
+ * guest decides how often: Linux's io_delay writes there routinely, and a
+ * loop can write millions of times, so the lines are rate-limited like
+ * every other guest-triggered message.
+ */
 static void
 boot_post_hook(void *arg, uint8_t val)
 {
+	static struct log_rl rl;
 	char what[40];
 
+	if (!boot_timer || !log_ratelimit(&rl))
+		return;
 	snprintf(what, sizeof(what), "port 0x80 <- 0x%02x", val);
 	boot_timer_mark(what);
 }

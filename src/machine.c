@@ -229,6 +229,24 @@ build_vcpus(struct machine *m)
 	}
 }
 
+/*
+ * The exit status for a device that failed to set up (it has said why):
+ * a bad option or value is EX_USAGE; anything the host refused (a file
+ * that cannot be opened, a port in use, no memory) is an error.
+ */
+static int
+setup_exit_status(int error)
+{
+	switch (error) {
+	case -EINVAL:		/* malformed or unknown option value */
+	case -EBUSY:		/* two devices want one thing (stdio) */
+	case -ENAMETOOLONG:	/* a path longer than a socket takes */
+		return (KHYVE_EXIT_USAGE);
+	default:
+		return (KHYVE_EXIT_ERROR);
+	}
+}
+
 /* True when some pci.B.S.F.device is "lpc" (checked before the VM exists). */
 static bool
 config_has_lpc(void)
@@ -341,8 +359,9 @@ machine_build(void)
 	m->m_dc.dc_opaque = m;
 
 	build_platform(m);
-	if (pci_init(&m->m_dc) != 0)
-		exit(KHYVE_EXIT_USAGE);
+	error = pci_init(&m->m_dc);
+	if (error != 0)
+		exit(setup_exit_status(error));
 	build_tables(m);
 	build_vcpus(m);
 	boot_load(m, post);
@@ -369,37 +388,82 @@ halt_tick_cb(int fd, enum ev_type type, void *arg)
 }
 
 
-/* SIGTERM: press the ACPI power button (bhyve does the same). */
+/*
+ * SIGTERM: press the ACPI power button (bhyve does the same).  A SIGTERM
+ * during set-up waits in its signalfd and presses the button once the
+ * event loop runs.
+ */
 static void
 sigterm_cb(int sig, enum ev_type type, void *arg)
 {
 	struct machine *m = arg;
 
 	log_info("SIGTERM: pressing the power button");
-	acpipm_power_button(m->m_pm);
+	if (m->m_pm != NULL)
+		acpipm_power_button(m->m_pm);
 }
 
 /* SIGUSR2: print the vCPUs' registers (bhyvectl --get-all, roughly). */
 static void
 sigusr2_cb(int sig, enum ev_type type, void *arg)
 {
+	struct machine *m = arg;
+
+	if (m->m_vcpus == NULL)
+		return;
 	machine_print_stats();
-	vcpus_dump(arg);
+	vcpus_dump(m);
 }
 
-/* SIGINT/SIGHUP: restore the terminal, then die of the signal. */
+/*
+ * Every other signal whose default action ends the process: put the
+ * terminal back (and remove console sockets), then die of the signal as
+ * before, so the parent sees the same status and a core is still dumped
+ * for SIGQUIT, SIGSEGV and the like.  Runs in any thread (the faults
+ * arrive on the thread that caused them; the others on the one thread
+ * that does not block them), before or after set-up; async-signal-safe.
+ */
 static void
-sigdie_cb(int sig, enum ev_type type, void *arg)
+sig_die(int sig)
 {
-	sigset_t set;
-
 	tty_restore_all();
 	signal(sig, SIG_DFL);
-	sigemptyset(&set);
-	sigaddset(&set, sig);
-	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
-	raise(sig);
-	_exit(KHYVE_EXIT_ERROR);
+	raise(sig);		/* blocked while the handler runs... */
+	/* ...so it is delivered on return, with the default action. */
+}
+
+static const int die_signals[] = {
+	SIGHUP, SIGINT, SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE,
+	SIGUSR1, SIGSEGV, SIGALRM, SIGSTKFLT, SIGXCPU, SIGXFSZ, SIGVTALRM,
+	SIGPROF, SIGIO, SIGPWR, SIGSYS,
+};
+
+void
+machine_signals_init(void)
+{
+	struct machine *m = &machine;
+	struct sigaction sa;
+	size_t i;
+	int sig;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = sig_die;
+	sigfillset(&sa.sa_mask);	/* one handler at a time */
+	for (i = 0; i < nitems(die_signals); i++)
+		if (sigaction(die_signals[i], &sa, NULL) < 0)
+			fatal(KHYVE_EXIT_ERROR, "sigaction %d", die_signals[i]);
+	/* Real-time signals end the process by default too (signal(7)). */
+	for (sig = SIGRTMIN; sig <= SIGRTMAX; sig++)
+		(void)sigaction(sig, &sa, NULL);
+	/*
+	 * A reader going away (a console pipe, stderr) must not kill the VM:
+	 * writes fail with EPIPE instead and the output is discarded.  A
+	 * program khyve starts must put SIGPIPE back: exec keeps SIG_IGN.
+	 */
+	(void)signal(SIGPIPE, SIG_IGN);
+	if (mevent_add(SIGTERM, EVF_SIGNAL, sigterm_cb, m) == NULL ||
+	    mevent_add(SIGUSR2, EVF_SIGNAL, sigusr2_cb, m) == NULL)
+		fatal(KHYVE_EXIT_ERROR, "event loop set-up");
 }
 
 void
@@ -411,11 +475,7 @@ machine_start(void)
 	m->m_fatefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (m->m_fatefd < 0 ||
 	    mevent_add(m->m_fatefd, EVF_READ, fate_cb, m) == NULL ||
-	    mevent_add(HALT_TICK_MS, EVF_TIMER, halt_tick_cb, m) == NULL ||
-	    mevent_add(SIGTERM, EVF_SIGNAL, sigterm_cb, m) == NULL ||
-	    mevent_add(SIGINT, EVF_SIGNAL, sigdie_cb, m) == NULL ||
-	    mevent_add(SIGHUP, EVF_SIGNAL, sigdie_cb, m) == NULL ||
-	    mevent_add(SIGUSR2, EVF_SIGNAL, sigusr2_cb, m) == NULL)
+	    mevent_add(HALT_TICK_MS, EVF_TIMER, halt_tick_cb, m) == NULL)
 		fatal(KHYVE_EXIT_ERROR, "event loop set-up");
 	boot_timer_mark("first KVM_RUN");
 	error = vcpus_start(m);

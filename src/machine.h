@@ -73,6 +73,11 @@ extern struct machine machine;
  * configuration and 4 for set-up failures, after one message.
  */
 void	machine_build(void);
+/*
+ * Install the signal handlers (signals(7) in docs/khyve.8.md): before
+ * anything changes the terminal.  Needs mevent_init().
+ */
+void	machine_signals_init(void);
 /* Start the vCPU threads and the event-loop handlers. */
 void	machine_start(void);
 /*

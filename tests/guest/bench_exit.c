@@ -7,6 +7,8 @@
  *			loop itself costs without an exit
  *	pio=N		N byte writes to port 0x3ff, the COM1 scratch register
  *			(16550A SCR: every monitor emulates it in user space)
+ *	pio_port=P	write to port P instead (the tests flood the POST
+ *			port 0x80 with it)
  *	mmio=N		N dword reads of mmio_addr (default 0xd0000000, a hole
  *			no device claims: the monitor answers from user space)
  *	reps=K		run the three benchmarks K times, in turn (default 1)
@@ -49,6 +51,7 @@ struct result {
 };
 
 /*
+ * addr is the port for K_PIO, the address for K_MMIO.
  * The loops are written in assembly so the bytes are known:
  * out %al,(%dx) = ee; mov (%rsi),%eax = 8b 06; dec %rcx = 48 ff c9;
  * jnz = 75 rel8.  bench/rawkvm.c runs the same bytes.
@@ -68,7 +71,7 @@ run_loop(enum kind k, uint64_t n, uint64_t addr, struct result *r)
 		break;
 	case K_PIO:
 		__asm__ volatile("1: outb %%al, %%dx; dec %%rcx; jnz 1b"
-		    : "+c"(n) : "a"(0x5a), "d"(SCRATCH_PORT) : "cc", "memory");
+		    : "+c"(n) : "a"(0x5a), "d"((uint16_t)addr) : "cc", "memory");
 		break;
 	case K_MMIO:
 		__asm__ volatile("1: movl (%%rsi), %%eax; dec %%rcx; jnz 1b"
@@ -162,6 +165,7 @@ guest_main(void)
 	uint64_t nmmio = arg_get_u64("mmio", 0), ms = arg_get_u64("idle", 0);
 	uint64_t addr = arg_get_u64("mmio_addr", MMIO_HOLE), khz;
 	uint64_t reps = arg_get_u64("reps", 1), r;
+	uint64_t port = arg_get_u64("pio_port", SCRATCH_PORT) & 0xffff;
 	size_t i;
 
 	/* THR writes without polling LSR: both monitors drain at once. */
@@ -175,7 +179,7 @@ guest_main(void)
 	GCHECK(khz != 0);
 	for (r = 0; r < reps && r < 1000; r++) {
 		bench("loop", K_LOOP, nloop, addr, khz);
-		bench("pio", K_PIO, npio, addr, khz);
+		bench("pio", K_PIO, npio, port, khz);
 		bench("mmio", K_MMIO, nmmio, addr, khz);
 	}
 	if (ms != 0)

@@ -14,7 +14,9 @@
  * in service is counted apart: nested kvm_pvm hosts deliver a level
  * interrupt twice, under QEMU too), that the status is clear afterwards
  * and the I/O APIC's Remote IRR is clear again, prints "power button" and
- * powers off (S5).  Sixteen SCIs mask the pin, so a line stuck high ends
+ * powers off (S5).  With "early" on the command line a press that came
+ * before the guest started (PWRBTN_STS already set) counts too.  Sixteen
+ * SCIs mask the pin, so a line stuck high ends
  * in FAIL instead of an interrupt storm.
  *
  * References: ACPI 6.4 §4.8.3.1 (PM1 event registers: PM1_STS at the
@@ -205,7 +207,10 @@ guest_main(void)
 	lapic_write(LAPIC_TIMER_ICR, TIMER_COUNT);
 
 	GCHECK(inw((uint16_t)a->pm1a_cnt) & PM1_CNT_SCI_EN);
-	outw(pm1_sts, PM1_PWRBTN);			/* nothing stale */
+	/* Nothing stale, unless told that a press may come before READY
+	 * ("early": the runner signals khyve while it is still setting up). */
+	if (arg_get("early") == NULL)
+		outw(pm1_sts, PM1_PWRBTN);
 	outw(pm1_en, inw(pm1_en) | PM1_PWRBTN);
 	printf("PM1_STS 0x%04x PM1_EN 0x%04x PM1_CNT 0x%04x\n", inw(pm1_sts),
 	    inw(pm1_en), inw((uint16_t)a->pm1a_cnt));

@@ -491,6 +491,111 @@ boot64_cmd="$boot64_cmd tag=khyve-zero-page-7c41"
 khyve boot64 boot64 1 1 "$boot64_cmd" "^cmdline \"$boot64_cmd\"\$" \
     '^identity map .*: 0 of 2048' "${ok[@]}"
 
+# ---- The process around the VM: closed standard fds, set-up failures,
+# a flood of POST writes, signals on a terminal (signals.py). ----
+# closed_fd NAME REDIRECT: khyve with one of fds 0-2 closed (REDIRECT is
+# ">&-", "<&-" or "2>&-").  Its own fds must not take the free number
+# (the console would poll the epoll fd); the guest runs as usual.
+closed_fd() {
+	local name=$1 redir=$2 elf=$BUILD/guest/hello.elf rc
+	can_boot "$name" "$elf" || return
+	: >"$work/$name.out"
+	: >"$work/$name.err"
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	timeout -k 5 "$TIMEOUT" bash -c '
+	    out=$1 err=$2 redir=$3; shift 3
+	    case $redir in
+	    ">&-") exec "$@" </dev/null >&- 2>"$err" ;;
+	    "<&-") exec "$@" <&- >"$out" 2>"$err" ;;
+	    "2>&-") exec "$@" </dev/null >"$out" 2>&- ;;
+	    esac' closed_fd "$work/$name.out" "$work/$name.err" "$redir" \
+	    "$KHYVE" -c 1 -m 128M -u -s 0,hostbridge -s 31,lpc -l com1,stdio \
+	    --kernel "$elf" --cmdline "hello=world" "g$name"
+	rc=$?
+	if [ "$redir" = ">&-" ]; then
+		# No console to judge: the status and stderr tell.
+		judge "$rc" 1 "$work/$name.err" -- 'cannot poll' 'khyve:'
+	else
+		judge "$rc" 1 "$work/$name.out" "${ok[@]}"
+	fi
+	report "guest:$name" "$work/$name.out" stderr "$work/$name.err"
+}
+closed_fd stdout-closed ">&-"
+closed_fd stdin-closed "<&-"
+closed_fd stderr-closed "2>&-"
+
+# setup_fail NAME WANT_RC PATTERN ARGS...: a device that cannot be set up
+# stops khyve before the guest runs with one line on stderr: 4 when the
+# host refused (a missing directory, a port in use), 64 for a bad option.
+setup_fail() {
+	local name=$1 want=$2 pat=$3 rc elf=$BUILD/guest/hello.elf
+	shift 3
+	can_boot "$name" "$elf" || return
+	timeout -k 5 "$TIMEOUT" "$KHYVE" -c 1 -m 128M -u -s 0,hostbridge \
+	    -s 31,lpc "$@" --kernel "$elf" "g$name" </dev/null \
+	    >"$work/$name.out" 2>"$work/$name.err"
+	rc=$?
+	judge "$rc" "$want" "$work/$name.err" "$pat" -- 'PASS'
+	if [ -z "$why" ] && [ "$(wc -l <"$work/$name.err")" -ne 1 ]; then
+		why="stderr is not one line"
+	fi
+	report "guest:$name" "$work/$name.out" stderr "$work/$name.err"
+}
+setup_fail console-missing-dir 4 '^khyve: com1: /nonexistent/dir/x: ' \
+    -l com1,/nonexistent/dir/x
+setup_fail console-bad-backend 64 '^khyve: com1: bogus=1: unknown backend' \
+    -l com1,bogus=1
+# A TCP port already in use: khyve's own console listener holds it.
+if [ -z "$kvm_why" ] && [ -x "$KHYVE" ]; then
+	"$KHYVE" -c 1 -m 128M -u -s 0,hostbridge -s 31,lpc \
+	    -l com1,tcp=127.0.0.1:0 -o log.level=1 \
+	    --kernel "$BUILD/guest/pwrbtn.elf" gport </dev/null \
+	    >/dev/null 2>"$work/port-holder.err" &
+	kpid=$!
+	port=
+	for _ in $(seq 100); do
+		port=$(ss -Hltnp 2>/dev/null | grep "pid=$kpid," |
+		    sed -n 's/.*127\.0\.0\.1:\([0-9]*\) .*/\1/p' | head -n 1)
+		[ -n "$port" ] && break
+		sleep 0.1
+	done
+	if [ -n "$port" ]; then
+		setup_fail console-port-in-use 4 \
+		    "^khyve: com1: tcp=127.0.0.1:$port: cannot listen: " \
+		    -l "com1,tcp=127.0.0.1:$port"
+	else
+		failed=1
+		echo "FAIL guest:console-port-in-use (no listening port seen" \
+		    "for the first khyve)"
+	fi
+	kill -KILL "$kpid" 2>/dev/null
+	wait "$kpid" 2>/dev/null
+	kpid=
+else
+	echo "SKIP guest:console-port-in-use: ${kvm_why:-$KHYVE is missing}"
+fi
+# 20,000 writes to the POST port with boot.timer=true: its lines are
+# rate-limited (10 a second) like every guest-triggered message.
+KOPTS="-o boot.timer=true" khyve post-flood bench_exit 1 1 \
+    "pio=20000 pio_port=0x80 pm1a_cnt=0x404 s5=5" '^BENCH done$' \
+    -- '^FAIL' 'kit: exception'
+if [ -z "$kvm_why" ] && [ -f "$work/post-flood.err" ]; then
+	n=$(grep -c 'port 0x80 <- ' "$work/post-flood.err")
+	if [ "$n" -gt 0 ] && [ "$n" -le 100 ]; then
+		echo "PASS guest:post-flood-ratelimited ($n lines)"
+	else
+		failed=1
+		echo "FAIL guest:post-flood-ratelimited ($n boot.timer lines" \
+		    "for 20000 writes, expected 1-100)"
+	fi
+fi
+if command -v python3 >/dev/null 2>&1; then
+	python3 tests/guest/signals.py "$BUILD" || failed=1
+else
+	failed=1
+	echo "FAIL guest:signals (python3 is not installed: run scripts/deps.sh)"
+fi
+
 qemu_judge
 
 exit $failed
