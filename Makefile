@@ -81,7 +81,13 @@ fuzz: $(FUZZ_BINS)
 GUEST_MK = tests/guest/guest.mk
 -include $(GUEST_MK)
 
-check: all unit fuzz guests
+# check and demo first install what the build and the tests need
+# (scripts/deps.sh: quiet when everything is there), then build.
+deps:
+	@scripts/deps.sh
+
+check: deps
+	@$(MAKE) --no-print-directory all unit fuzz guests
 	@tests/run-all.sh $(BUILD)
 
 # The Linux boot tests alone, whatever the host (slow on PVM hosts).
@@ -95,13 +101,14 @@ bench: all guests
 	@bench/run.sh $(BUILD) $(if $(QUICK),quick,full)
 
 # khyve's status 0 (guest reboot) and 1 (guest poweroff) are normal ends.
-demo: all
+demo: deps
+	@$(MAKE) --no-print-directory all
 	@tests/linux/demo.sh $(BUILD) || [ $$? -le 1 ]
 
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all unit fuzz check check-linux bench demo clean guests
+.PHONY: all deps unit fuzz check check-linux bench demo clean guests
 .DELETE_ON_ERROR:
 .SECONDARY:
 

@@ -45,6 +45,9 @@ if [ -x tests/linux/run.sh ]; then
 fi
 trap 'rm -f "$log" "$linux_log"; [ -n "$linux_pid" ] && kill "$linux_pid" 2>/dev/null' EXIT
 
+section "dependencies (scripts/deps.sh covers every header, library and program)"
+tests/deps/run.sh "$BUILD" 2>&1 | tee -a "$log"
+
 section "unit tests"
 # A Debian kernel fetched by the Linux tests also exercises the bzImage
 # parser and decompressor on a real image.  The Linux tests fetch it in
