@@ -176,6 +176,7 @@ build_platform(struct machine *m)
 static void
 build_tables(struct machine *m)
 {
+	struct acpi_intx intx[PCI_MAXSLOTS * 4];
 	struct acpi_config ac;
 	uint64_t rsdp;
 	int error;
@@ -197,6 +198,10 @@ build_tables(struct machine *m)
 	ac.highmem = vm_get_highmem_size(m->m_ctx);
 	ac.pci = true;
 	ac.com_mask = lpc_com_mask();
+	ac.intx = intx;
+	ac.nintx = pci_lintr_routes(intx, nitems(intx));
+	ac.ecam_base = PCI_ECAM_BASE;
+	ac.ecam_buses = PCI_ECAM_SIZE >> 20;
 	error = acpi_build(vm_gmem(m->m_ctx), &ac, &rsdp);
 	if (error != 0) {
 		errno = -error;
@@ -245,6 +250,36 @@ setup_exit_status(int error)
 	default:
 		return (KHYVE_EXIT_ERROR);
 	}
+}
+
+/*
+ * The PCI devices, with BARs in bhyve's windows: I/O above the legacy
+ * ports, 32-bit memory between lowmem and the ECAM window, 64-bit memory
+ * above RAM (what the DSDT's PCI0 _CRS describes), and the ECAM window.
+ */
+static void
+build_pci(struct machine *m)
+{
+	struct pci_windows win;
+	uint64_t base64, size64;
+	int error;
+
+	acpi_mmio64_default(vm_get_highmem_size(m->m_ctx), &base64, &size64);
+	win.io_base = IO_PCI_IOBASE;
+	win.io_limit = IO_PCI_IOLIMIT;
+	win.mem32_base = PCI_MMIO32_BASE;
+	win.mem32_limit = PCI_MMIO32_LIMIT;
+	win.mem64_base = base64;
+	win.mem64_limit = base64 + size64;
+	error = io_register(&m->m_bus, IO_MMIO, PCI_ECAM_BASE, PCI_ECAM_SIZE,
+	    pci_ecam_io, NULL, "pci ecam");
+	if (error != 0) {
+		errno = -error;
+		fatal(KHYVE_EXIT_ERROR, "cannot register the ECAM window");
+	}
+	error = pci_init(&m->m_dc, &win);
+	if (error != 0)
+		exit(setup_exit_status(error));
 }
 
 /* True when some pci.B.S.F.device is "lpc" (checked before the VM exists). */
@@ -359,9 +394,7 @@ machine_build(void)
 	m->m_dc.dc_opaque = m;
 
 	build_platform(m);
-	error = pci_init(&m->m_dc);
-	if (error != 0)
-		exit(setup_exit_status(error));
+	build_pci(m);
 	build_tables(m);
 	build_vcpus(m);
 	boot_load(m, post);

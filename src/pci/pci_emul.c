@@ -14,6 +14,7 @@
 #include "arch/x86/layout.h"
 #include "log.h"
 #include "pci/pci_emul.h"
+#include "pci/pci_impl.h"
 
 /* One array of 32 x 8 device pointers per bus that has devices. */
 static struct pci_devinst **pci_buses[PCI_MAXBUSES];
@@ -99,20 +100,51 @@ pci_slot_is_mf(int bus, int slot)
 	return (false);
 }
 
-/* Bytes of the standard header software may write (command, cache line, latency, interrupt line). */
+/*
+ * Bytes of the standard header software may write (cache line size,
+ * latency timer, interrupt line), and device-specific space outside the
+ * capabilities.  The command register, the BARs and the framework's
+ * capabilities have handlers of their own.
+ */
 static bool
-pci_hdr_writable(int off)
+pci_hdr_writable(const struct pci_devinst *pi, int off)
 {
 	switch (off) {
-	case PCIR_COMMAND:
-	case PCIR_COMMAND + 1:
 	case 0x0c:
 	case 0x0d:
 	case PCIR_INTLINE:
 		return (true);
 	default:
-		return (off >= 0x40);
+		return (off >= 0x40 && pci_cap_at(pi, off) == NULL);
 	}
+}
+
+/* The writable command bits (PCI 3.0 §6.2.2) of a function without VGA. */
+#define PCIM_CMD_WRITABLE	(PCIM_CMD_PORTEN | PCIM_CMD_MEMEN | \
+	PCIM_CMD_BUSMASTEREN | 0x0040 /* parity */ | 0x0100 /* SERR */ | \
+	PCIM_CMD_INTxDIS)
+
+/* Byte-wise write of the command register; pi_lock held. */
+static void
+pci_cmd_write(struct pci_devinst *pi, int off, int bytes, uint32_t val)
+{
+	uint16_t old, new;
+	int i;
+
+	old = pci_get_cfgdata16(pi, PCIR_COMMAND);
+	new = old;
+	for (i = 0; i < bytes; i++, val >>= 8) {
+		if (off + i == PCIR_COMMAND)
+			new = (uint16_t)((new & 0xff00) | (val & 0xff));
+		else if (off + i == PCIR_COMMAND + 1)
+			new = (uint16_t)((new & 0x00ff) | (val & 0xff) << 8);
+	}
+	new = (uint16_t)((new & PCIM_CMD_WRITABLE) |
+	    (old & ~PCIM_CMD_WRITABLE));
+	pci_set_cfgdata16(pi, PCIR_COMMAND, new);
+	pci_bar_command(pi, old, new);
+	if ((old ^ new) & PCIM_CMD_INTxDIS)
+		pci_lintr_command(pi, (new & PCIM_CMD_INTxDIS) != 0);
 }
 
 uint32_t
@@ -151,10 +183,18 @@ pci_cfg_write(int bus, int slot, int func, int off, int bytes, uint32_t val)
 	    (bytes != 1 && bytes != 2 && bytes != 4) || (off & (bytes - 1)))
 		return;
 	pthread_mutex_lock(&pi->pi_lock);
-	if (pi->pi_d->pe_cfgwrite == NULL ||
+	/* What the framework owns first; naturally aligned, so no access
+	 * spans two of these registers. */
+	if (off >= PCIR_COMMAND && off < PCIR_COMMAND + 2)
+		pci_cmd_write(pi, off, bytes, val);
+	else if (off >= PCIR_BAR0 && off < PCIR_BAR(PCI_BARMAX + 1))
+		pci_bar_cfgwrite(pi, off, bytes, val);
+	else if (pci_cap_cfgwrite(pi, off, bytes, val))
+		;
+	else if (pi->pi_d->pe_cfgwrite == NULL ||
 	    pi->pi_d->pe_cfgwrite(pi, off, bytes, val) != 0) {
 		for (i = 0; i < bytes; i++, val >>= 8)
-			if (pci_hdr_writable(off + i))
+			if (pci_hdr_writable(pi, off + i))
 				pi->pi_cfgspace[off + i] = val & 0xff;
 	}
 	pthread_mutex_unlock(&pi->pi_lock);
@@ -254,9 +294,11 @@ pci_add_dev(const struct devctx *dc, int bus, int slot, int func,
 	pi->pi_slot = slot;
 	pi->pi_func = func;
 	pthread_mutex_init(&pi->pi_lock, NULL);
+	pthread_mutex_init(&pi->pi_intr_lock, NULL);
 	snprintf(pi->pi_name, sizeof(pi->pi_name), "%s-pci-%d", pe->pe_emu, slot);
 	error = pe->pe_init(pi, fnode);
 	if (error != 0) {
+		pci_msi_release(pi);
 		free(pi);
 		return (error);
 	}
@@ -265,11 +307,13 @@ pci_add_dev(const struct devctx *dc, int bus, int slot, int func,
 }
 
 int
-pci_init(const struct devctx *dc)
+pci_init(const struct devctx *dc, const struct pci_windows *win)
 {
 	struct config_node *pci, *bnode, *snode, *fnode;
 	int bus, slot, func, error;
 
+	pci_bar_windows(win);
+	pci_irq_reset();
 	pci = config_find_node(NULL, "pci");
 	if (pci == NULL)
 		return (0);
@@ -306,4 +350,31 @@ pci_init(const struct devctx *dc)
 		}
 	}
 	return (0);
+}
+
+void
+pci_fini(void)
+{
+	struct pci_devinst *pi;
+	int b, i;
+
+	for (b = 0; b < PCI_MAXBUSES; b++) {
+		if (pci_buses[b] == NULL)
+			continue;
+		for (i = 0; i < PCI_MAXSLOTS * PCI_MAXFUNCS; i++) {
+			pi = pci_buses[b][i];
+			if (pi == NULL)
+				continue;
+			pthread_mutex_lock(&pi->pi_lock);
+			pci_bar_release(pi);
+			pthread_mutex_unlock(&pi->pi_lock);
+			pci_msi_release(pi);
+			pthread_mutex_destroy(&pi->pi_lock);
+			pthread_mutex_destroy(&pi->pi_intr_lock);
+			free(pi);
+		}
+		free(pci_buses[b]);
+		pci_buses[b] = NULL;
+	}
+	pci_irq_reset();
 }

@@ -108,15 +108,56 @@ pci_lpc_init(struct pci_devinst *pi, struct config_node *nvl)
 	pci_set_cfgdata8(pi, PCIR_CLASS, PCIC_BRIDGE);
 	pci_set_cfgdata8(pi, PCIR_SUBCLASS, PCIS_BRIDGE_ISA);
 	pci_set_cfgdata8(pi, PCIR_HDRTYPE, PCIM_HDRTYPE_NORMAL);
-	/* PIRQ routing registers 0x60-0x63, 0x68-0x6b: no route (0x80). */
-	pci_set_cfgdata32(pi, 0x60, 0x80808080);
-	pci_set_cfgdata32(pi, 0x68, 0x80808080);
 	lpc_bridge = pi;
 	return (lpc_init_uarts(pi->pi_ctx));
+}
+
+/*
+ * The PIRQ routing registers (PIIX3 PIRQRC[A:D] at 0x60-0x63; bhyve adds
+ * E-H at 0x68-0x6b) belong to pci_irq.c: the guest re-routes INTx links
+ * to ISA IRQs through them.
+ */
+static int
+lpc_pirq_index(int off)
+{
+	if (off >= 0x60 && off <= 0x63)
+		return (off - 0x60);
+	if (off >= 0x68 && off <= 0x6b)
+		return (off - 0x68 + 4);
+	return (-1);
+}
+
+static int
+pci_lpc_cfgwrite(struct pci_devinst *pi, int off, int bytes, uint32_t val)
+{
+	int i;
+
+	if (lpc_pirq_index(off) < 0)
+		return (1);
+	for (i = 0; i < bytes; i++, val >>= 8)
+		if (lpc_pirq_index(off + i) >= 0)
+			pci_pirq_write(lpc_pirq_index(off + i), (uint8_t)val);
+	return (0);
+}
+
+static int
+pci_lpc_cfgread(struct pci_devinst *pi, int off, int bytes, uint32_t *val)
+{
+	int i;
+
+	if (lpc_pirq_index(off) < 0)
+		return (1);
+	*val = 0;
+	for (i = bytes - 1; i >= 0; i--)
+		*val = *val << 8 | (lpc_pirq_index(off + i) >= 0 ?
+		    pci_pirq_read(lpc_pirq_index(off + i)) : 0);
+	return (0);
 }
 
 const struct pci_devemu pci_de_lpc = {
 	.pe_emu = "lpc",
 	.pe_init = pci_lpc_init,
+	.pe_cfgwrite = pci_lpc_cfgwrite,
+	.pe_cfgread = pci_lpc_cfgread,
 };
 PCI_EMUL_SET(pci_de_lpc);

@@ -27,7 +27,8 @@
 #define FADT_LEN		276	/* section 5.2.9, revision 6 */
 #define FACS_LEN		64	/* section 5.2.10 */
 #define MADT_HDR_LEN		44	/* header + LAPIC address + flags */
-#define ACPI_NTABLES		2	/* FADT, MADT in the XSDT/RSDT */
+#define ACPI_MAX_TABLES	3	/* FADT, MADT, MCFG in the XSDT/RSDT */
+#define MCFG_LEN		(ACPI_HDR_LEN + 8 + 16)	/* one allocation */
 #define ACPI_MAX_INTX		128
 
 /* FADT Flags (section 5.2.9, Table 5.10). */
@@ -157,6 +158,9 @@ acpi_check_config(const struct acpi_config *cfg)
 			return (-EINVAL);
 	}
 	if (cfg->nintx > ACPI_MAX_INTX || (cfg->nintx != 0 && cfg->intx == NULL))
+		return (-EINVAL);
+	if (cfg->ecam_buses > 256 || (cfg->ecam_buses != 0 &&
+	    (cfg->ecam_base & ((1ULL << 20) - 1)) != 0))
 		return (-EINVAL);
 	for (i = 0; i < cfg->nintx; i++) {
 		if (cfg->intx[i].ai_slot >= 32 || cfg->intx[i].ai_pin < 1 ||
@@ -477,20 +481,35 @@ acpi_madt(uint8_t *p, size_t len, int ncpus)
 	acpi_checksum(p, len, 9);
 }
 
-/* XSDT (64-bit entries) or RSDT (32-bit) listing FADT and MADT. */
+/*
+ * PCI Express memory-mapped configuration (PCI Firmware Specification
+ * 3.2, §4.1.2): one allocation for segment 0, buses 0 to ecam_buses - 1.
+ */
 static void
-acpi_xsdt(uint8_t *p, bool x, uint32_t fadt, uint32_t madt)
+acpi_mcfg(uint8_t *p, const struct acpi_config *cfg)
+{
+	acpi_header(p, "MCFG", MCFG_LEN, 1);
+	put64(p + 44, cfg->ecam_base);
+	put16(p + 52, 0);			/* PCI segment group */
+	p[54] = 0;				/* start bus */
+	p[55] = (uint8_t)(cfg->ecam_buses - 1);	/* end bus */
+	acpi_checksum(p, MCFG_LEN, 9);
+}
+
+/* XSDT (64-bit entries) or RSDT (32-bit) listing the n tables at tab. */
+static void
+acpi_xsdt(uint8_t *p, bool x, const uint32_t *tab, unsigned n)
 {
 	uint32_t len;
+	unsigned i;
 
-	len = ACPI_HDR_LEN + ACPI_NTABLES * (x ? 8 : 4);
+	len = ACPI_HDR_LEN + n * (x ? 8 : 4);
 	acpi_header(p, x ? "XSDT" : "RSDT", len, 1);
-	if (x) {
-		put64(p + 36, fadt);
-		put64(p + 44, madt);
-	} else {
-		put32(p + 36, fadt);
-		put32(p + 40, madt);
+	for (i = 0; i < n; i++) {
+		if (x)
+			put64(p + 36 + 8 * i, tab[i]);
+		else
+			put32(p + 36 + 4 * i, tab[i]);
 	}
 	acpi_checksum(p, len, 9);
 }
@@ -513,8 +532,10 @@ int
 acpi_build(struct gmem *mem, const struct acpi_config *cfg,
     uint64_t *rsdp_gpa)
 {
-	size_t cur, rsdp, xsdt, rsdt, fadt, facs, madt, dsdt, madt_len;
+	size_t cur, rsdp, xsdt, rsdt, fadt, facs, madt, dsdt, madt_len, mcfg;
 	size_t dsdt_len;
+	uint32_t tab[ACPI_MAX_TABLES];
+	unsigned ntab;
 	uint8_t *img, *dsdt_buf;
 	int error;
 
@@ -523,15 +544,19 @@ acpi_build(struct gmem *mem, const struct acpi_config *cfg,
 	if (error != 0)
 		return (error);
 	madt_len = acpi_madt_len(cfg->ncpus);
+	ntab = cfg->ecam_buses != 0 ? 3 : 2;
 	cur = 0;
+	mcfg = 0;
 	if ((error = acpi_alloc(&cur, RSDP_LEN, 16, &rsdp)) != 0 ||
-	    (error = acpi_alloc(&cur, ACPI_HDR_LEN + 8 * ACPI_NTABLES, 16,
+	    (error = acpi_alloc(&cur, ACPI_HDR_LEN + 8 * ntab, 16,
 	    &xsdt)) != 0 ||
-	    (error = acpi_alloc(&cur, ACPI_HDR_LEN + 4 * ACPI_NTABLES, 16,
+	    (error = acpi_alloc(&cur, ACPI_HDR_LEN + 4 * ntab, 16,
 	    &rsdt)) != 0 ||
 	    (error = acpi_alloc(&cur, FADT_LEN, 16, &fadt)) != 0 ||
 	    (error = acpi_alloc(&cur, FACS_LEN, 64, &facs)) != 0 ||
 	    (error = acpi_alloc(&cur, madt_len, 16, &madt)) != 0 ||
+	    (ntab == 3 && (error = acpi_alloc(&cur, MCFG_LEN, 16,
+	    &mcfg)) != 0) ||
 	    (error = acpi_alloc(&cur, dsdt_len, 16, &dsdt)) != 0)
 		goto out_dsdt;
 	img = calloc(1, cur);
@@ -543,8 +568,14 @@ acpi_build(struct gmem *mem, const struct acpi_config *cfg,
 	acpi_facs(img + facs);
 	acpi_madt(img + madt, madt_len, cfg->ncpus);
 	acpi_fadt(img + fadt, cfg, GPA(facs), GPA(dsdt));
-	acpi_xsdt(img + xsdt, true, GPA(fadt), GPA(madt));
-	acpi_xsdt(img + rsdt, false, GPA(fadt), GPA(madt));
+	tab[0] = GPA(fadt);
+	tab[1] = GPA(madt);
+	if (ntab == 3) {
+		acpi_mcfg(img + mcfg, cfg);
+		tab[2] = GPA(mcfg);
+	}
+	acpi_xsdt(img + xsdt, true, tab, ntab);
+	acpi_xsdt(img + rsdt, false, tab, ntab);
 	acpi_rsdp(img + rsdp, GPA(rsdt), GPA(xsdt));
 	error = gmem_write(mem, ACPI_BASE, img, cur);
 	if (error == 0)
