@@ -10,6 +10,7 @@
 #ifndef DEVCTX_H
 #define DEVCTX_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "gmem.h"
 #include "iobus.h"
@@ -30,6 +31,23 @@ struct devctx {
 	/* Send an MSI.  Returns 0 or -errno. */
 	int	(*dc_msi)(void *opaque, uint64_t addr, uint32_t data);
 	/*
+	 * An irqfd: an eventfd each write to which sends the MSI last given
+	 * to dc_msi_irqfd_set (none until then).  A device thread can then
+	 * interrupt the guest with write(2) alone.  Returns a handle >= 0
+	 * and *fd (owned by the machine), or -errno.  From set-up only.
+	 */
+	int	(*dc_msi_irqfd)(void *opaque, int *fd);
+	int	(*dc_msi_irqfd_set)(void *opaque, int handle, uint64_t addr,
+		    uint32_t data);
+	/*
+	 * Let a guest write of len bytes (0: any length) at addr in space
+	 * signal eventfd fd instead of reaching the bus (an ioeventfd: the
+	 * vCPU does not wait for the device); datamatch >= 0 only for writes
+	 * of that value.  assign false removes it.  Returns 0 or -errno.
+	 */
+	int	(*dc_ioeventfd)(void *opaque, enum io_space space, uint64_t addr,
+		    unsigned len, int64_t datamatch, int fd, bool assign);
+	/*
 	 * Ask the VM to stop for the given reason.  Returns at once; the vCPU
 	 * threads are stopped asynchronously and the process exits with the
 	 * matching status.  The first request wins.
@@ -48,6 +66,14 @@ static inline int
 dev_msi(const struct devctx *dc, uint64_t addr, uint32_t data)
 {
 	return (dc->dc_msi(dc->dc_opaque, addr, data));
+}
+
+static inline int
+dev_ioeventfd(const struct devctx *dc, enum io_space space, uint64_t addr,
+    unsigned len, int64_t datamatch, int fd, bool assign)
+{
+	return (dc->dc_ioeventfd(dc->dc_opaque, space, addr, len, datamatch,
+	    fd, assign));
 }
 
 static inline void

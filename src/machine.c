@@ -84,6 +84,41 @@ mach_msi(void *opaque, uint64_t addr, uint32_t data)
 	return (vm_lapic_msi(machine.m_ctx, addr, data));
 }
 
+static int
+mach_msi_irqfd(void *opaque, int *fdp)
+{
+	unsigned gsi;
+	int fd, error;
+
+	error = vm_msi_route_alloc(machine.m_ctx, &gsi);
+	if (error != 0)
+		return (error);
+	fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (fd < 0)
+		return (-errno);
+	error = vm_irqfd(machine.m_ctx, fd, gsi, true);
+	if (error != 0) {
+		close(fd);
+		return (error);
+	}
+	*fdp = fd;
+	return ((int)gsi);
+}
+
+static int
+mach_msi_irqfd_set(void *opaque, int handle, uint64_t addr, uint32_t data)
+{
+	return (vm_msi_route_set(machine.m_ctx, (unsigned)handle, addr, data));
+}
+
+static int
+mach_ioeventfd(void *opaque, enum io_space space, uint64_t addr,
+    unsigned len, int64_t datamatch, int fd, bool assign)
+{
+	return (vm_ioeventfd(machine.m_ctx, space == IO_PIO, addr, len,
+	    datamatch, fd, assign));
+}
+
 static void
 mach_suspend(void *opaque, enum vm_suspend_how how)
 {
@@ -390,6 +425,9 @@ machine_build(void)
 	m->m_dc.dc_ncpus = m->m_ncpus;
 	m->m_dc.dc_irq_set = mach_irq_set;
 	m->m_dc.dc_msi = mach_msi;
+	m->m_dc.dc_msi_irqfd = mach_msi_irqfd;
+	m->m_dc.dc_msi_irqfd_set = mach_msi_irqfd_set;
+	m->m_dc.dc_ioeventfd = mach_ioeventfd;
 	m->m_dc.dc_suspend = mach_suspend;
 	m->m_dc.dc_opaque = m;
 

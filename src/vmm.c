@@ -15,33 +15,13 @@
 #include "arch/x86/pvh.h"
 #include "log.h"
 #include "vmm.h"
+#include "vmm_impl.h"
 
 #define KVM_TSS_ADDR		0xfffbd000ULL	/* 3 pages below the top */
 #define KVM_IDENTITY_MAP_ADDR	0xfffbc000ULL
 #define DUMP_STACK_WORDS	32	/* guest stack words in a register dump */
 
-struct vmctx {
-	const char	*name;
-	int		kvmfd;			/* /dev/kvm */
-	int		vmfd;
-	int		run_size;		/* mmap size of kvm_run */
-	struct kvm_cpuid2 *cpuid;		/* supported leaves */
-	struct vm_topology topo;
-	int		memfd;
-	uint8_t		*mem;			/* all guest RAM */
-	uint64_t	memsize;
-	uint64_t	lowmem, highmem;
-	struct gmem	gmem;
-};
-
-struct vcpu {
-	struct vmctx	*ctx;
-	int		id;
-	int		fd;
-	struct kvm_run	*run;
-};
-
-static int
+int
 kvm_ioctl(int fd, unsigned long req, void *arg)
 {
 	int r;
@@ -50,50 +30,6 @@ kvm_ioctl(int fd, unsigned long req, void *arg)
 		r = ioctl(fd, req, arg);
 	} while (r < 0 && errno == EINTR);
 	return (r < 0 ? -errno : r);
-}
-
-/*
- * GSI routing for the PC platform: ISA IRQs 0-15 reach the 8259s (IRQ 2
- * is the cascade) and the IOAPIC pins of the same number, except that
- * IRQ 0 (the PIT) is wired to IOAPIC pin 2 as the MADT's interrupt
- * source override says (bhyve's vatpit does the same; QEMU sets up its
- * KVM routing this way).  KVM's default routing would send the PIT to
- * pin 0, where a guest that trusts the MADT never looks.
- */
-static int
-vm_setup_irq_routing(struct vmctx *ctx)
-{
-	struct kvm_irq_routing *rt;
-	struct kvm_irq_routing_entry *e;
-	unsigned gsi, n = 0;
-	int error;
-
-	rt = calloc(1, sizeof(*rt) + 48 * sizeof(*e));
-	if (rt == NULL)
-		return (-ENOMEM);
-	for (gsi = 0; gsi < 16; gsi++) {
-		if (gsi == 2)
-			continue;
-		e = &rt->entries[n++];
-		e->gsi = gsi;
-		e->type = KVM_IRQ_ROUTING_IRQCHIP;
-		e->u.irqchip.irqchip = gsi < 8 ? KVM_IRQCHIP_PIC_MASTER :
-		    KVM_IRQCHIP_PIC_SLAVE;
-		e->u.irqchip.pin = gsi % 8;
-	}
-	for (gsi = 0; gsi < IOAPIC_NPINS; gsi++) {
-		if (gsi == 2)
-			continue;
-		e = &rt->entries[n++];
-		e->gsi = gsi;
-		e->type = KVM_IRQ_ROUTING_IRQCHIP;
-		e->u.irqchip.irqchip = KVM_IRQCHIP_IOAPIC;
-		e->u.irqchip.pin = gsi == 0 ? 2 : gsi;
-	}
-	rt->nr = n;
-	error = kvm_ioctl(ctx->vmfd, KVM_SET_GSI_ROUTING, rt) < 0 ? -errno : 0;
-	free(rt);
-	return (error);
 }
 
 struct vmctx *
@@ -107,6 +43,7 @@ vm_create(const char *name)
 	if (ctx == NULL)
 		return (NULL);
 	ctx->name = name;
+	pthread_mutex_init(&ctx->irq_lock, NULL);
 	ctx->vmfd = ctx->memfd = -1;
 	ctx->kvmfd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (ctx->kvmfd < 0)
@@ -663,53 +600,6 @@ vm_get_mp_state(struct vcpu *vcpu, uint32_t *state)
 	if (error == 0)
 		*state = mp.mp_state;
 	return (error < 0 ? error : 0);
-}
-
-int
-vm_irq_line(struct vmctx *ctx, unsigned gsi, int level)
-{
-	struct kvm_irq_level irq;
-
-	irq.irq = gsi;
-	irq.level = level ? 1 : 0;
-	return (kvm_ioctl(ctx->vmfd, KVM_IRQ_LINE, &irq) < 0 ? -errno : 0);
-}
-
-int
-vm_ioapic_assert_irq(struct vmctx *ctx, unsigned irq)
-{
-	return (vm_irq_line(ctx, irq, 1));
-}
-
-int
-vm_ioapic_deassert_irq(struct vmctx *ctx, unsigned irq)
-{
-	return (vm_irq_line(ctx, irq, 0));
-}
-
-int
-vm_ioapic_pulse_irq(struct vmctx *ctx, unsigned irq)
-{
-	int error;
-
-	error = vm_irq_line(ctx, irq, 1);
-	if (error == 0)
-		error = vm_irq_line(ctx, irq, 0);
-	return (error);
-}
-
-int
-vm_lapic_msi(struct vmctx *ctx, uint64_t addr, uint64_t msg)
-{
-	struct kvm_msi msi;
-	int r;
-
-	memset(&msi, 0, sizeof(msi));
-	msi.address_lo = (uint32_t)addr;
-	msi.address_hi = (uint32_t)(addr >> 32);
-	msi.data = (uint32_t)msg;
-	r = kvm_ioctl(ctx->vmfd, KVM_SIGNAL_MSI, &msi);
-	return (r < 0 ? r : 0);
 }
 
 static void

@@ -152,6 +152,25 @@ int	vm_ioapic_pulse_irq(struct vmctx *ctx, unsigned irq);
 int	vm_lapic_msi(struct vmctx *ctx, uint64_t addr, uint64_t msg);
 
 /*
+ * An MSI route for an irqfd: a GSI (from 24) whose message vm_msi_route_set
+ * gives.  Returns 0 and *gsi, -ENOSPC or -ENOMEM.
+ */
+int	vm_msi_route_alloc(struct vmctx *ctx, unsigned *gsi) __must_check;
+/* Point the route at (addr, data).  Returns 0 or -errno.  Thread-safe. */
+int	vm_msi_route_set(struct vmctx *ctx, unsigned gsi, uint64_t addr,
+	    uint32_t data) __must_check;
+/* Attach (assign) or detach eventfd fd to gsi (KVM_IRQFD). */
+int	vm_irqfd(struct vmctx *ctx, int fd, unsigned gsi, bool assign)
+	    __must_check;
+/*
+ * Make a guest write of len bytes (0: any) at port or address addr signal
+ * eventfd fd instead of exiting (KVM_IOEVENTFD); datamatch >= 0 only for
+ * writes of that value.  assign false removes it.  Returns 0 or -errno.
+ */
+int	vm_ioeventfd(struct vmctx *ctx, bool pio, uint64_t addr, unsigned len,
+	    int64_t datamatch, int fd, bool assign) __must_check;
+
+/*
  * Translate guest-virtual gva with the vCPU's current paging mode (none,
  * or 4/5-level long mode) to a guest-physical address.  Returns 0,
  * -EFAULT when not mapped or the tables lie outside RAM, -ENOTSUP for

@@ -130,7 +130,16 @@ struct pci_msix {
 	uint32_t	pba_size;	/* bytes, a multiple of 8 */
 	struct msix_table_entry *table;
 	uint64_t	*pba;		/* pending bits */
+	/*
+	 * Per vector (the first PCI_MSIX_IRQFDS): an irqfd routed to the
+	 * entry's message while it is unmasked, so a device thread delivers
+	 * with write(2); -1 without one (KVM_SIGNAL_MSI then).
+	 */
+	int		*irqfd;
+	int		*irqfd_handle;
+	bool		*irqfd_routed;	/* the route matches the entry */
 };
+#define PCI_MSIX_IRQFDS	64
 
 /* A capability in config space (the framework decides what is writable). */
 struct pci_cap {

@@ -12,10 +12,18 @@
  * their own; accesses there never reach the device.  Only aligned dword
  * and qword accesses are defined (§6.8.2.9); others read all-ones and are
  * dropped, whatever the offset.
+ *
+ * MSI-X vectors are delivered through irqfds where the machine gives
+ * them: masking, the function mask and pending bits stay here, and an
+ * entry's route is written to KVM when the entry is unmasked (drivers
+ * program masked entries, then unmask: one KVM_SET_GSI_ROUTING per
+ * vector, from the vCPU that unmasked it), so the device threads that
+ * fire vectors need nothing but write(2).
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "log.h"
 #include "pci/pci_emul.h"
 #include "pci/pci_impl.h"
@@ -144,12 +152,21 @@ pci_emul_add_msixcap(struct pci_devinst *pi, int msgnum, int barnum)
 		return (error);
 	mx->table = calloc((size_t)msgnum, sizeof(*mx->table));
 	mx->pba = calloc(pba_size / 8, sizeof(*mx->pba));
-	if (mx->table == NULL || mx->pba == NULL) {
-		free(mx->table);
-		free(mx->pba);
-		mx->table = NULL;
-		mx->pba = NULL;
+	mx->irqfd = calloc((size_t)msgnum, sizeof(*mx->irqfd));
+	mx->irqfd_handle = calloc((size_t)msgnum, sizeof(*mx->irqfd_handle));
+	mx->irqfd_routed = calloc((size_t)msgnum, sizeof(*mx->irqfd_routed));
+	if (mx->table == NULL || mx->pba == NULL || mx->irqfd == NULL ||
+	    mx->irqfd_handle == NULL || mx->irqfd_routed == NULL) {
+		pci_msi_release(pi);
 		return (-ENOMEM);
+	}
+	for (off = 0; off < msgnum; off++) {
+		mx->irqfd[off] = -1;
+		if (off < PCI_MSIX_IRQFDS && pi->pi_ctx->dc_msi_irqfd != NULL)
+			mx->irqfd_handle[off] = pi->pi_ctx->dc_msi_irqfd(
+			    pi->pi_ctx->dc_opaque, &mx->irqfd[off]);
+		if (mx->irqfd_handle[off] < 0)
+			mx->irqfd[off] = -1;
 	}
 	/* Reset state: every vector masked (§6.8.2.9). */
 	for (off = 0; off < msgnum; off++)
@@ -177,13 +194,22 @@ pci_emul_add_msixcap(struct pci_devinst *pi, int msgnum, int barnum)
 	return (0);
 }
 
+/* The irqfds belong to the machine, which closes them at exit. */
 void
 pci_msi_release(struct pci_devinst *pi)
 {
-	free(pi->pi_msix.table);
-	free(pi->pi_msix.pba);
-	pi->pi_msix.table = NULL;
-	pi->pi_msix.pba = NULL;
+	struct pci_msix *mx = &pi->pi_msix;
+
+	free(mx->table);
+	free(mx->pba);
+	free(mx->irqfd);
+	free(mx->irqfd_handle);
+	free(mx->irqfd_routed);
+	mx->table = NULL;
+	mx->pba = NULL;
+	mx->irqfd = NULL;
+	mx->irqfd_handle = NULL;
+	mx->irqfd_routed = NULL;
 }
 
 bool
@@ -234,11 +260,25 @@ pci_generate_msi(struct pci_devinst *pi, int index)
 		(void)dev_msi(pi->pi_ctx, addr, data);
 }
 
+/* Point vector i's irqfd at its entry's message; intr lock held. */
+static void
+msix_route(struct pci_devinst *pi, int i)
+{
+	struct pci_msix *mx = &pi->pi_msix;
+	const struct devctx *dc = pi->pi_ctx;
+
+	if (mx->irqfd[i] < 0)
+		return;
+	mx->irqfd_routed[i] = dc->dc_msi_irqfd_set(dc->dc_opaque,
+	    mx->irqfd_handle[i], mx->table[i].addr, mx->table[i].msg_data) == 0;
+}
+
 /* Deliver vector i if nothing masks it, else mark it pending; intr lock. */
 static void
 msix_fire(struct pci_devinst *pi, int i)
 {
 	struct pci_msix *mx = &pi->pi_msix;
+	uint64_t one = 1;
 	int error;
 
 	if (mx->function_mask ||
@@ -247,6 +287,9 @@ msix_fire(struct pci_devinst *pi, int i)
 		return;
 	}
 	mx->pba[i / 64] &= ~(1ULL << (i % 64));
+	if (mx->irqfd[i] >= 0 && mx->irqfd_routed[i] &&
+	    write(mx->irqfd[i], &one, sizeof(one)) == sizeof(one))
+		return;
 	error = dev_msi(pi->pi_ctx, mx->table[i].addr, mx->table[i].msg_data);
 	if (error != 0)
 		log_warnx_rl("%s: MSI-X vector %d: %s", pi->pi_name, i,
@@ -419,6 +462,11 @@ msix_dword(struct pci_devinst *pi, enum io_dir dir, uint64_t off,
 		}
 		msix_entry_write(&mx->table[i],
 		    (unsigned)(toff % MSIX_ENTRY_SIZE), *v);
+		/* A masked entry's route waits for the unmask. */
+		if (mx->table[i].vector_control & MSIX_VC_MASKED)
+			mx->irqfd_routed[i] = false;
+		else
+			msix_route(pi, (int)i);
 		/* Unmasking a pending vector delivers it (§6.8.2.9). */
 		msix_deliver_pending(pi);
 		return;

@@ -143,6 +143,14 @@ noop_io(void *arg, enum io_dir dir, uint64_t off, unsigned size,
 	return (0);
 }
 
+/* MSIs sent, through KVM_SIGNAL_MSI or the irqfds. */
+static unsigned
+msis(void)
+{
+	(void)fake_irqfd_poll(&fv);
+	return (fv.nmsi);
+}
+
 /* A bus access: claimed (0) or not (-ENOENT). */
 static int
 mmio(uint64_t gpa, enum io_dir dir, unsigned size, uint64_t *val)
@@ -362,17 +370,21 @@ TEST(msix_masking_and_pending)
 	CHECK_EQ(dev.writes, 0);
 	/* Disabled: nothing; enabled but masked: pending only. */
 	pci_generate_msix(pi, 2);
-	CHECK_EQ(fv.nmsi, 0);
+	CHECK_EQ(msis(), 0);
 	pci_cfg_write(0, 4, 0, cap + 2, 2, 0x8000);
 	CHECK(pci_msix_enabled(pi));
 	pci_generate_msix(pi, 2);
-	CHECK_EQ(fv.nmsi, 0);
+	CHECK_EQ(msis(), 0);
 	CHECK_EQ(mmio(tab + 4096, IO_READ, 8, &v), 0);	/* the PBA */
 	CHECK_EQ(v, 1u << 2);
-	/* Unmasking delivers it and clears the bit. */
+	/* Masked entries were written: no route yet.  Unmasking routes
+	 * the vector's irqfd, delivers the pending one through it and
+	 * clears the bit. */
+	CHECK_EQ(fv.irqfd[2].nset, 0);
 	v = 0;
 	CHECK_EQ(mmio(tab + 2 * 16 + 12, IO_WRITE, 4, &v), 0);
-	CHECK_EQ(fv.nmsi, 1);
+	CHECK_EQ(fv.irqfd[2].nset, 1);
+	CHECK_EQ(msis(), 1);
 	CHECK_EQ(fv.msi_addr[0], 0xfee01000);
 	CHECK_EQ(fv.msi_data[0], 0x77);
 	CHECK_EQ(mmio(tab + 4096, IO_READ, 4, &v), 0);
@@ -380,9 +392,9 @@ TEST(msix_masking_and_pending)
 	/* The function mask holds every vector; clearing it delivers. */
 	pci_cfg_write(0, 4, 0, cap + 2, 2, 0xc000);
 	pci_generate_msix(pi, 2);
-	CHECK_EQ(fv.nmsi, 1);
+	CHECK_EQ(msis(), 1);
 	pci_cfg_write(0, 4, 0, cap + 2, 2, 0x8000);
-	CHECK_EQ(fv.nmsi, 2);
+	CHECK_EQ(msis(), 2);
 	/* Bad accesses: unaligned, byte-sized, PBA writes, vector 8. */
 	CHECK_EQ(mmio(tab + 2, IO_READ, 4, &v), 0);
 	CHECK_EQ(v, 0xffffffff);
@@ -394,12 +406,19 @@ TEST(msix_masking_and_pending)
 	CHECK_EQ(v, 0);
 	pci_generate_msix(pi, 8);
 	pci_generate_msix(pi, -1);
-	CHECK_EQ(fv.nmsi, 2);
+	CHECK_EQ(msis(), 2);
 	/* A qword write of address. */
 	v = 0x00000001fee02000ULL;
 	CHECK_EQ(mmio(tab + 16, IO_WRITE, 8, &v), 0);
 	CHECK_EQ(mmio(tab + 16, IO_READ, 8, &v), 0);
 	CHECK_EQ(v, 0x00000001fee02000ULL);
+	/* Rewriting an unmasked entry re-routes it at once. */
+	v = 0x99;
+	CHECK_EQ(mmio(tab + 2 * 16 + 8, IO_WRITE, 4, &v), 0);
+	CHECK_EQ(fv.irqfd[2].nset, 2);
+	pci_generate_msix(pi, 2);
+	CHECK_EQ(msis(), 3);
+	CHECK_EQ(fv.msi_data[2], 0x99);
 	teardown();
 }
 
