@@ -74,6 +74,24 @@ gmem_ptr(const struct gmem *gm, uint64_t gpa, uint64_t len)
 	return (r->gr_hva + off);
 }
 
+void *
+gmem_ptr_prefix(const struct gmem *gm, uint64_t gpa, uint64_t len,
+    uint64_t *n)
+{
+	const struct gmem_region *r;
+	uint64_t off;
+
+	*n = 0;
+	if (len == 0)
+		return (NULL);
+	r = gmem_find(gm, gpa);
+	if (r == NULL)
+		return (NULL);
+	off = gpa - r->gr_gpa;
+	*n = MIN(len, r->gr_len - off);
+	return (r->gr_hva + off);
+}
+
 /*
  * Walk [gpa, gpa+len) region by region.  With fn == NULL only checks.
  * Returns 0 or -EFAULT; the range is checked completely before fn runs.

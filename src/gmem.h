@@ -46,6 +46,15 @@ int	gmem_add(struct gmem *gm, uint64_t gpa, uint64_t len, void *hva)
  */
 void	*gmem_ptr(const struct gmem *gm, uint64_t gpa, uint64_t len);
 
+/*
+ * Host pointer to gpa and, in *n, how many bytes of [gpa, gpa+len) from
+ * there on (1..len) lie in gpa's RAM region; NULL (and *n = 0) when len
+ * is 0 or gpa is not RAM.  For splitting a range that may span adjacent
+ * regions into host pieces (virtio buffers).
+ */
+void	*gmem_ptr_prefix(const struct gmem *gm, uint64_t gpa, uint64_t len,
+	    uint64_t *n);
+
 /* True when [gpa, gpa+len) is RAM (possibly spanning adjacent regions). */
 bool	gmem_is_ram(const struct gmem *gm, uint64_t gpa, uint64_t len);
 

@@ -52,6 +52,26 @@ TEST(ptr_needs_whole_range_in_one_region)
 	CHECK(gmem_ptr(&gm, UINT64_MAX, 2) == NULL);
 }
 
+TEST(ptr_prefix_stops_at_region_end)
+{
+	struct gmem gm;
+	uint64_t n;
+
+	setup(&gm);
+	CHECK(gmem_ptr_prefix(&gm, 0x1ff0, 0x20, &n) == lo + 0xff0);
+	CHECK_EQ(n, 0x10);			/* the rest is in adj */
+	CHECK(gmem_ptr_prefix(&gm, 0x2000, 0x10, &n) == adj);
+	CHECK_EQ(n, 0x10);
+	CHECK(gmem_ptr_prefix(&gm, 0x2ff0, 0x100, &n) == adj + 0xff0);
+	CHECK_EQ(n, 0x10);			/* then a hole */
+	CHECK(gmem_ptr_prefix(&gm, 0x3000, 1, &n) == NULL);
+	CHECK_EQ(n, 0);
+	CHECK(gmem_ptr_prefix(&gm, 0x1000, 0, &n) == NULL);
+	CHECK_EQ(n, 0);
+	CHECK(gmem_ptr_prefix(&gm, 0x100000000ULL, UINT64_MAX, &n) == hi);
+	CHECK_EQ(n, 4096);
+}
+
 TEST(copy_spans_adjacent_regions_only)
 {
 	struct gmem gm;
