@@ -105,11 +105,11 @@ virtio_needs_reset(struct virtio_softc *vs, int q)
 {
 	const struct vqueue *vq = virtio_vq(vs, q);
 
+	/* The core has logged the rule broken (once per queue). */
 	if (!vs->vs_needs_reset_logged) {
 		vs->vs_needs_reset_logged = true;
-		log_warnx_rl("%s: queue %d: the driver broke the ring (%s): "
-		    "device needs reset", vs->vs_pi->pi_name, q,
-		    vq_rule_name(vq->vq_rule));
+		log_warnx_rl("%s: queue %d: %s: device needs reset",
+		    vs->vs_pi->pi_name, q, vq_rule_name(vq->vq_rule));
 	}
 	if ((vs->vs_status & VIRTIO_S_NEEDS_RESET) == 0) {
 		vs->vs_status |= VIRTIO_S_NEEDS_RESET;
@@ -203,11 +203,7 @@ virtio_queue_enable(struct virtio_softc *vs, int q)
 	    (VIRTIO_F_INDIRECT_DESC | VIRTIO_F_EVENT_IDX));
 	vq->enabled = true;
 	if (error != 0) {
-		log_warnx_rl("%s: queue %d: bad size %u or ring addresses "
-		    "0x%llx 0x%llx 0x%llx: device needs reset",
-		    vs->vs_pi->pi_name, q, vq->size,
-		    (unsigned long long)vq->desc, (unsigned long long)vq->avail,
-		    (unsigned long long)vq->used);
+		/* vq_init said why; the driver learns it from the status. */
 		vs->vs_needs_reset_logged = true;
 		vs->vs_status |= VIRTIO_S_NEEDS_RESET;
 	}
@@ -405,8 +401,8 @@ virtio_parse_transport(struct config_node *nvl, const char *name,
 	return (0);
 }
 
-int
-virtio_pci_init(struct virtio_softc *vs, struct pci_devinst *pi,
+static int
+virtio_pci_setup(struct virtio_softc *vs, struct pci_devinst *pi,
     struct config_node *nvl, const struct virtio_devops *ops, void *dev,
     int nqueues, uint16_t qsize_max, uint64_t features, uint8_t *cfg,
     unsigned cfglen)
@@ -476,6 +472,23 @@ virtio_pci_init(struct virtio_softc *vs, struct pci_devinst *pi,
 		return (error);
 	pci_lintr_request(pi);
 	return (virtio_worker_start(vs));
+}
+
+int
+virtio_pci_init(struct virtio_softc *vs, struct pci_devinst *pi,
+    struct config_node *nvl, const struct virtio_devops *ops, void *dev,
+    int nqueues, uint16_t qsize_max, uint64_t features, uint8_t *cfg,
+    unsigned cfglen)
+{
+	int error;
+
+	error = virtio_pci_setup(vs, pi, nvl, ops, dev, nqueues, qsize_max,
+	    features, cfg, cfglen);
+	/* -EINVAL (a bad key) and -ENOSPC (BARs) were reported already. */
+	if (error != 0 && error != -EINVAL && error != -ENOSPC)
+		log_warnx("%s: cannot set up: %s", pi->pi_name,
+		    strerror(-error));
+	return (error);
 }
 
 /* ---- pci_devemu hooks ---- */
