@@ -190,6 +190,14 @@ void	pci_print_supported_devices(void);
  * Returns 0, or -EINVAL after printing one line naming the problem.
  */
 int	pci_parse_slot(const char *opt) __must_check;
+/*
+ * The default option syntax, for pe_legacy_config hooks that take a
+ * leading word of their own: "key=value" pairs separated by commas, a bare
+ * "key" meaning key=true, set below nvl.  where names the device in
+ * messages.  Returns 0 or -EINVAL after one message.
+ */
+int	pci_parse_kv(struct config_node *nvl, const char *where,
+	    const char *conf) __must_check;
 
 /*
  * Create every device named in the config tree, allocating BARs in the

@@ -70,8 +70,8 @@ pci_slot_bsf(const char *s, const char *end, int *b, int *sl, int *f)
  * "key" meaning key=true (bhyve pci_parse_legacy_config()).  Keys may be
  * dotted paths below the device node ("pcireg.vendor=0x1234").
  */
-static int
-pci_slot_kv(struct config_node *nvl, const char *where, const char *conf)
+int
+pci_parse_kv(struct config_node *nvl, const char *where, const char *conf)
 {
 	char *copy, *rest, *tok, *eq;
 	int error = 0;
@@ -144,6 +144,6 @@ pci_parse_slot(const char *opt)
 	if (pe->pe_legacy_config != NULL)
 		error = pe->pe_legacy_config(nvl, conf);
 	else
-		error = conf != NULL ? pci_slot_kv(nvl, node, conf) : 0;
+		error = conf != NULL ? pci_parse_kv(nvl, node, conf) : 0;
 	return (error != 0 ? -EINVAL : 0);
 }
