@@ -17,7 +17,7 @@ WARNINGS = -Wall -Wextra -Werror -Wno-unused-parameter \
 CFLAGS	?= -O2 -g
 CFLAGS	+= -std=c11 -D_GNU_SOURCE -pthread $(WARNINGS) -Isrc -MMD -MP
 LDFLAGS	+= -pthread
-LDLIBS	+= -lz -llzma -llz4 -lzstd -lbz2 -llzo2
+LDLIBS	+= -lz -llzma -llz4 -lzstd -lbz2 -llzo2 -luring
 # The monitor itself is linked statically: no dynamic loader at start-up
 # and about 1.3 MB less resident memory.
 KHYVE_LDFLAGS ?= -static

@@ -17,7 +17,7 @@ set -u
 # Build: the compiler, the fuzzing toolchain and the libraries linked in.
 BUILD_PKGS="build-essential make clang llvm libclang-rt-14-dev
 	zlib1g-dev liblzma-dev liblz4-dev libzstd-dev libbz2-dev liblzo2-dev
-	libseccomp-dev"
+	libseccomp-dev liburing-dev"
 # Tests, benchmarks and the demo: QEMU to compare with (and its firmware),
 # the guest userland and the initramfs tools, the script helpers.
 TEST_PKGS="qemu-system-x86 seabios ipxe-qemu busybox-static cpio gzip
