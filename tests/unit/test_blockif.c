@@ -415,6 +415,15 @@ ENGINE_TEST(inflight256)
 	treq_init(&t[N], BLOCKIF_OP_FLUSH, 0, NULL, 0, 0, &count);
 	CHECK_EQ(blockif_submit(q, &t[N].br), -EAGAIN);
 	blockif_flush_submits(q);
+	/*
+	 * Once they are all done, one reap runs BLOCKIF_REAP_MAX callbacks
+	 * and leaves the eventfd readable for the rest.
+	 */
+	usleep(300 * 1000);
+	CHECK_EQ(blockif_reap(q), BLOCKIF_REAP_MAX);
+	CHECK_EQ(count, BLOCKIF_REAP_MAX);
+	CHECK_EQ(poll(&(struct pollfd){ .fd = blockif_queue_fd(q),
+	    .events = POLLIN }, 1, 0), 1);
 	CHECK_EQ(drain(q, &count, N), 0);
 	CHECK_EQ(count, N);
 	for (i = 0; i < N; i++) {
