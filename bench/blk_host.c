@@ -186,7 +186,7 @@ host_uring(bool wr, bool rnd, size_t bs, unsigned qd)
 	return ((double)n / t);
 }
 
-/* ---- blockif ----------------------------------------------------------------- */
+/* ---- blockif ------------------------------------------------------------ */
 
 struct bench_req {
 	struct blockif_req br;
@@ -290,7 +290,7 @@ bif(const char *engine, bool wr, bool rnd, size_t bs, unsigned qd)
 	return ((double)start / (t - t0));
 }
 
-/* ---- main ---------------------------------------------------------------------- */
+/* ---- main --------------------------------------------------------------- */
 
 static void
 make_file(void)

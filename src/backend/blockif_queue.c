@@ -27,10 +27,11 @@
 uint8_t blockif_zero_buf[BLOCKIF_ZERO_SIZE] __attribute__((aligned(4096)));
 uint64_t blockif_xfer_limit;
 
-/* ---- Queues --------------------------------------------------------------- */
+/* ---- Queues ------------------------------------------------------------- */
 
 int
-blockif_queue_open(struct blockif *bc, unsigned depth, struct blockif_queue **qp)
+blockif_queue_open(struct blockif *bc, unsigned depth,
+    struct blockif_queue **qp)
 {
 	struct blockif_queue *q;
 	const char *step;
@@ -326,7 +327,7 @@ blockif_queue_quiesce(struct blockif_queue *q)
 	}
 }
 
-/* ---- Request progress ----------------------------------------------------- */
+/* ---- Request progress --------------------------------------------------- */
 
 /* Copy len bytes between iov at byte off and buf (to_iov: buf -> iov). */
 static void

@@ -323,7 +323,7 @@ file_blocks(const char *path)
 	TEST(name##_thread) { name##_body("thread"); }			\
 	static void name##_body(const char *engine)
 
-/* ---- Tests ---------------------------------------------------------------- */
+/* ---- Tests -------------------------------------------------------------- */
 
 ENGINE_TEST(roundtrip)
 {
@@ -1035,7 +1035,7 @@ TEST(engine_choice)
 	log_setverbose(0);
 }
 
-/* ---- A loop block device -------------------------------------------------- */
+/* ---- A loop block device ------------------------------------------------ */
 
 static char	loopdev[64];
 
