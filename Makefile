@@ -97,8 +97,14 @@ check-linux: all
 	    echo "$$(grep -c '^PASS ' $(BUILD)/check-linux.log) passed, $$(grep -c '^FAIL ' $(BUILD)/check-linux.log) failed, $$(grep -c '^SKIP ' $(BUILD)/check-linux.log) skipped"; \
 	    ! grep -q '^FAIL ' $(BUILD)/check-linux.log
 
-bench: all guests
+bench: all guests $(BUILD)/bench/blk_host
 	@bench/run.sh $(BUILD) $(if $(QUICK),quick,full)
+
+# The host disk figures, raw and through blockif (run by hand:
+# build/bench/blk_host -h for its options).
+$(BUILD)/bench/blk_host: bench/blk_host.c $(BUILD)/libkhyve.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libkhyve.a $(LDLIBS)
 
 # khyve's status 0 (guest reboot) and 1 (guest poweroff) are normal ends.
 demo: deps

@@ -38,7 +38,7 @@ powerof2(uint64_t v)
 	return (v != 0 && (v & (v - 1)) == 0);
 }
 
-/* ---- Opening: keys and geometry ---------------------------------------- */
+/* ---- Opening: keys and geometry ----------------------------------------- */
 
 struct blockif_opts {
 	const char	*path;
@@ -91,7 +91,8 @@ blockif_parse_sectorsize(const char *s, uint32_t *l, uint32_t *p)
 }
 
 static int
-blockif_parse(struct config_node *nvl, const char *ident, struct blockif_opts *o)
+blockif_parse(struct config_node *nvl, const char *ident,
+    struct blockif_opts *o)
 {
 	const char *s;
 	bool direct;
@@ -139,7 +140,7 @@ blockif_fail(struct blockif *bc, int err, const char *what)
 	return (err);
 }
 
-/* Whether the block device dev can discard (sysfs; a partition asks its disk). */
+/* Whether block device dev can discard (sysfs; a partition asks its disk). */
 static bool
 blockif_blk_discard(dev_t dev)
 {

@@ -58,7 +58,7 @@ enum blockif_op {
 
 typedef void (*blockif_cb_t)(struct blockif_req *br, int error);
 
-/* The engine's state of a request: set by blockif_submit(), never touched by the caller. */
+/* The engine's part of a request, set by blockif_submit(): hands off. */
 struct blockif_req_priv {
 	struct blockif_queue *bp_q;	/* queue it was submitted on */
 	struct blockif_req *bp_next;	/* staged, work and done lists */
@@ -140,8 +140,9 @@ int	blockif_queue_open(struct blockif *bc, unsigned depth,
 	    struct blockif_queue **qp) __must_check;
 
 /*
- * Queue a request; it starts at the next blockif_flush_submits().
- * Returns 0: the callback will run exactly once, from blockif_reap() or
+ * Queue a request; blockif_flush_submits() starts it (it may start
+ * sooner, with other work of the queue).  Returns 0: the callback will
+ * run exactly once, from blockif_reap() or
  * blockif_queue_quiesce(), with 0 or -errno:
  *	-EIO	  past the end of the disk (offset+len > size, overflow-
  *		  checked: nothing is read or written) or an I/O error

@@ -27,10 +27,11 @@
 uint8_t blockif_zero_buf[BLOCKIF_ZERO_SIZE] __attribute__((aligned(4096)));
 uint64_t blockif_xfer_limit;
 
-/* ---- Queues --------------------------------------------------------------- */
+/* ---- Queues ------------------------------------------------------------- */
 
 int
-blockif_queue_open(struct blockif *bc, unsigned depth, struct blockif_queue **qp)
+blockif_queue_open(struct blockif *bc, unsigned depth,
+    struct blockif_queue **qp)
 {
 	struct blockif_queue *q;
 	const char *step;
@@ -83,6 +84,9 @@ blockif_queue_close(struct blockif_queue *q)
 	blockif_queue_quiesce(q);
 	if (q->q_ur != NULL)
 		blockif_uring_qclose(q);
+	/* The last worker to post has let go of the lock. */
+	pthread_mutex_lock(&q->q_mtx);
+	pthread_mutex_unlock(&q->q_mtx);
 	close(q->q_efd);
 	pthread_cond_destroy(&q->q_cond);
 	pthread_mutex_destroy(&q->q_mtx);
@@ -245,14 +249,16 @@ blockif_post(struct blockif_queue *q, struct blockif_req *br, bool from_pool)
 	q->q_done_tail = &br->br_priv.bp_next;
 	if (from_pool)
 		q->q_busy--;
-	pthread_cond_broadcast(&q->q_cond);
-	pthread_mutex_unlock(&q->q_mtx);
 	/*
 	 * The reaper reads the eventfd before it takes the list, so a list
-	 * that was not empty already has a wake-up coming.
+	 * that was not empty already has a wake-up coming.  Signalled with
+	 * the lock held: once the owner has taken br, the queue may be
+	 * closed, and a worker must not touch it (or its fd number) then.
 	 */
 	if (was_empty)
 		blockif_efd_signal(q);
+	pthread_cond_broadcast(&q->q_cond);
+	pthread_mutex_unlock(&q->q_mtx);
 }
 
 void
@@ -321,7 +327,7 @@ blockif_queue_quiesce(struct blockif_queue *q)
 	}
 }
 
-/* ---- Request progress ----------------------------------------------------- */
+/* ---- Request progress --------------------------------------------------- */
 
 /* Copy len bytes between iov at byte off and buf (to_iov: buf -> iov). */
 static void

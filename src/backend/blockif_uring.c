@@ -31,6 +31,8 @@
 #include <liburing.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include "backend/blockif_impl.h"
 #include "log.h"
 
@@ -38,6 +40,19 @@ struct blockif_uring {
 	struct io_uring	ur_ring;
 	unsigned	ur_busy;	/* SQEs prepared and not yet completed */
 };
+
+/*
+ * io_uring_register(2) for the two steps liburing 2.3 leaves out of its
+ * shared library's symbol map (io_uring_register_restrictions and
+ * io_uring_enable_rings are only in liburing.a there).
+ */
+static int
+blockif_uring_register(struct io_uring *ring, unsigned op, const void *arg,
+    unsigned nr)
+{
+	return (syscall(__NR_io_uring_register, ring->ring_fd, op, arg, nr) == 0 ?
+	    0 : -errno);
+}
 
 int
 blockif_uring_setup(struct io_uring *ring, unsigned entries, int fd, int efd,
@@ -77,10 +92,12 @@ blockif_uring_setup(struct io_uring *ring, unsigned entries, int fd, int efd,
 	res[n].opcode = IORING_RESTRICTION_SQE_FLAGS_ALLOWED;
 	res[n++].sqe_flags = IOSQE_FIXED_FILE;
 	*stepp = "IORING_REGISTER_RESTRICTIONS";
-	if ((err = io_uring_register_restrictions(ring, res, n)) != 0)
+	if ((err = blockif_uring_register(ring, IORING_REGISTER_RESTRICTIONS,
+	    res, n)) != 0)
 		goto fail;
 	*stepp = "IORING_REGISTER_ENABLE_RINGS";
-	if ((err = io_uring_enable_rings(ring)) != 0)
+	if ((err = blockif_uring_register(ring, IORING_REGISTER_ENABLE_RINGS,
+	    NULL, 0)) != 0)
 		goto fail;
 	return (0);
 
@@ -225,9 +242,13 @@ blockif_uring_flush(struct blockif_queue *q)
 	struct io_uring *ring = &q->q_ur->ur_ring;
 	int n;
 
+	/*
+	 * The kernel stops taking SQEs after one it refuses (it completes
+	 * that one with the error), so submit until all are taken.
+	 */
 	while (io_uring_sq_ready(ring) > 0) {
 		n = io_uring_submit(ring);
-		if (n == -EINTR)
+		if (n > 0 || n == -EINTR)
 			continue;
 		if (n < 0)
 			/* -EAGAIN/-EBUSY: retried at the next flush or reap. */
