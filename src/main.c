@@ -7,6 +7,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include "backend/tty.h"
 #include "boot.h"
 #include "config.h"
 #include "log.h"
@@ -38,6 +39,7 @@ main(int argc, char *argv[])
 	machine_build();
 	machine_start();
 	status = mevent_dispatch();
+	tty_drain_all();		/* the guest's last words, bounded */
 	machine_report();
 	exit(status);
 }
