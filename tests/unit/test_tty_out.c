@@ -284,7 +284,11 @@ TEST(fifo_reader_comes_and_goes)
 	unlink(path);
 }
 
-/* Input never enabled: a client that sends a byte and hangs up. */
+/*
+ * A client sends a byte and hangs up while the owner has no room for
+ * input (a UART whose RX FIFO is full): it is dropped all the same, at
+ * once, with its byte, and the next client is served.
+ */
 static void
 exercise_dead_client(const char *spec)
 {
@@ -298,6 +302,7 @@ exercise_dead_client(const char *spec)
 
 	memset(&o, 0, sizeof(o));
 	pthread_mutex_init(&o.mtx, NULL);
+	o.full = true;
 	CHECK_EQ(tty_open(spec, "test", owner_notify, &o, &tb), 0);
 	if (tb == NULL)
 		return;
@@ -321,6 +326,10 @@ exercise_dead_client(const char *spec)
 	memset(buf, 0, sizeof(buf));
 	CHECK_EQ(recv_n(c2, buf, 6), 6);
 	CHECK_STR(buf, "second");			/* not "already ..." */
+	pthread_mutex_lock(&o.mtx);
+	CHECK_EQ(o.ninput, 0);		/* input was never enabled */
+	o.full = false;
+	pthread_mutex_unlock(&o.mtx);
 	tty_set_input(tb, true);
 	usleep(50000);
 	pthread_mutex_lock(&o.mtx);
@@ -374,7 +383,7 @@ TEST(stdin_eof_keeps_pending_input)
 	usleep(200000);
 	CHECK(cpu_seconds() - cpu0 < 0.1);
 	pthread_mutex_lock(&o.mtx);
-	CHECK_EQ(o.nin, 0);
+	CHECK_EQ(o.ninput, 0);		/* not told while it wants no input */
 	pthread_mutex_unlock(&o.mtx);
 	tty_set_input(o.tb, true);
 	CHECK(owner_wait_input(&o, "abc"));
@@ -449,6 +458,40 @@ TEST(drain_writes_what_is_buffered)
 	tty_close(o.tb);
 	close(p[0]);
 	close(p[1]);
+}
+
+/* The same for a socket client that reads late. */
+TEST(drain_socket_client)
+{
+	struct owner o;
+	struct slow_reader sr;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	pthread_t th;
+	size_t sent = 0;
+	char spec[160];
+	int c;
+
+	snprintf(spec, sizeof(spec), "unix=%s", tmp_path("drain.sock"));
+	CHECK_EQ(owner_open(&o, spec), 0);
+	if (o.tb == NULL)
+		return;
+	CHECK_EQ(tty_local_addr(o.tb, &ss, &len), 0);
+	loop_start();
+	c = connect_to(&ss, len);
+	CHECK(c >= 0);
+	CHECK(wait_peer(o.tb, true));
+	loop_stop();
+	(void)fill(o.tb, &sent, 256 * TTY_OUTBUF_SIZE);
+	CHECK_EQ(tty_pending(o.tb), TTY_OUTBUF_SIZE);
+	sr = (struct slow_reader){ .fd = c, .want = sent };
+	CHECK_EQ(pthread_create(&th, NULL, late_reader_main, &sr), 0);
+	CHECK_EQ(tty_drain(5000, false), 0);
+	pthread_join(th, NULL);
+	CHECK_EQ(sr.got, sent);
+	CHECK_EQ(sr.bad, 0);
+	close(c);
+	tty_close(o.tb);
 }
 
 /* Bounded: nobody reads, 0 waits not at all, a stalled peer not at all. */

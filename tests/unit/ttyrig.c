@@ -19,7 +19,9 @@ owner_notify(void *arg, unsigned ev)
 	pthread_mutex_lock(&o->mtx);
 	if (ev & TTY_EV_OUTPUT)
 		o->noutput++;
-	if (ev & TTY_EV_INPUT) {
+	if (ev & TTY_EV_INPUT)
+		o->ninput++;
+	if ((ev & TTY_EV_INPUT) && !o->full) {
 		do {
 			n = tty_read(o->tb, (uint8_t *)o->in + o->nin,
 			    sizeof(o->in) - 1 - o->nin);

@@ -21,6 +21,8 @@ struct owner {
 	char		in[256];
 	size_t		nin;
 	unsigned	noutput;	/* TTY_EV_OUTPUT notifications */
+	unsigned	ninput;		/* TTY_EV_INPUT notifications */
+	bool		full;		/* no room: read nothing (a full FIFO) */
 };
 
 void	owner_notify(void *arg, unsigned ev);
