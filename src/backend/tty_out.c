@@ -100,23 +100,25 @@ tty_out_reset(struct tty_backend *tb)
 }
 
 /*
- * Output failed for good (the reader left: EPIPE, EIO, a hangup); tb_mtx
- * held.  A client is dropped; a FIFO is opened again when a reader comes;
- * anything else discards output from now on.
+ * Output failed for good (the reader left: EPIPE, EIO, or error 0 for a
+ * hangup); tb_mtx held.  A client is dropped; a FIFO is opened again when
+ * a reader comes; anything else discards output from now on.
  */
 static void
 tty_stop_output(struct tty_backend *tb, int error)
 {
+	const char *why = error != 0 ? strerror(error) : "hung up";
+
 	if (tb->tb_sock) {
 		tty_drop_client(tb);
 		return;
 	}
 	if (tb->tb_fifo != NULL)
 		log_warnx("%s: the reader left (%s); discarding output until "
-		    "another one opens the FIFO", tb->tb_name, strerror(error));
+		    "another one opens the FIFO", tb->tb_name, why);
 	else
 		log_warnx("%s: output: %s; discarding output", tb->tb_name,
-		    strerror(error));
+		    why);
 	if (tb->tb_wev != NULL)
 		(void)mevent_delete(tb->tb_wev);
 	tb->tb_wev = NULL;
@@ -308,7 +310,7 @@ tty_write_cb(int fd, enum ev_type type, void *arg)
 	pthread_mutex_lock(&tb->tb_mtx);
 	/* A hangup comes while the ring is empty: the reader has gone. */
 	if (type == EVF_HANGUP)
-		tty_stop_output(tb, EPIPE);
+		tty_stop_output(tb, 0);
 	else
 		tty_flush(tb);
 	ev = tb->tb_deferred;
