@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
 #include "backend/tty_impl.h"
@@ -45,7 +46,8 @@ static volatile sig_atomic_t tty_fl_saved[2];
  * tty_list_mtx.
  */
 #define TTY_UNLINK_SLOTS	16
-static char		tty_unlink_path[TTY_UNLINK_SLOTS][108]; /* sun_path */
+#define TTY_SUN_PATH	sizeof(((struct sockaddr_un *)NULL)->sun_path)
+static char		tty_unlink_path[TTY_UNLINK_SLOTS][TTY_SUN_PATH];
 static int		tty_unlink_used[TTY_UNLINK_SLOTS];	/* atomic */
 
 void

@@ -8,10 +8,10 @@
  *
  * idle=S first prints "flood: idle S s" and sleeps S seconds in "sti;
  * hlt", woken every 50 ms by the local APIC timer (so the vCPU costs the
- * host next to nothing: the runner measures khyve's own CPU time then);
- * with "key" too the sleep ends early when a byte arrives on COM1 (read
- * and dropped).  The sleep is marked on the POST port: 0x1d when it
- * starts, 0x1e when it ends (khyve logs both with -o boot.timer=true).
+ * host next to nothing: the runner measures khyve's own CPU time then).
+ * It reads nothing from COM1.  The sleep is marked on the POST port: 0x1d
+ * when it starts, 0x1e when it ends (khyve logs both with -o
+ * boot.timer=true).
  *
  * The pattern is made of 64-byte lines, sent as raw bytes (no "\r"):
  * byte i belongs to line L = i / 64 at column C = i % 64; columns 0-6
@@ -33,7 +33,6 @@
 #define COM1		0x3f8
 #define COM_FCR		2
 #define COM_LSR		5
-#define LSR_DR		0x01
 #define LSR_THRE	0x20
 #define POST		0x80
 #define POST_IDLE	0x1d	/* the sleep starts */
@@ -111,7 +110,6 @@ tick_hook(struct trap_frame *f)
 }
 
 static uint64_t idle_ticks;		/* TSC ticks to sleep */
-static int idle_key;			/* a COM1 byte ends the sleep */
 
 /* CPL0: sleep idle_ticks in hlt, woken by the APIC timer. */
 static long
@@ -127,13 +125,8 @@ idle_k(long unused)
 	lapic_write(LAPIC_LVT_TIMER, TIMER_VECTOR | LVT_PERIODIC);
 	lapic_write(LAPIC_TIMER_ICR, TIMER_COUNT);
 	outb(POST, POST_IDLE);
-	while (rdtsc() - t0 < idle_ticks) {
-		if (idle_key && (inb(COM1 + COM_LSR) & LSR_DR)) {
-			(void)inb(COM1);
-			break;
-		}
+	while (rdtsc() - t0 < idle_ticks)
 		__asm__ volatile("sti; hlt; cli" ::: "memory");
-	}
 	lapic_write(LAPIC_LVT_TIMER, LVT_MASKED);
 	lapic_write(LAPIC_TIMER_ICR, 0);
 	guest_set_trap_hook(NULL);
@@ -152,7 +145,6 @@ guest_main_user(void)
 		s = arg_get_u64("idle", 4);
 		printf("flood: idle %lu s\n", s);
 		idle_ticks = s * 1000 * guest_tsc_khz();
-		idle_key = arg_get("key") != NULL;
 		guest_kcall(idle_k, 0);
 	}
 	guest_kcall(fifo_on, 0);
