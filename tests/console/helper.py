@@ -8,10 +8,11 @@
         (default: "PASS\\r\\n"); with --prefix, when it is the first MIN
         bytes or more of the pattern, and nothing else.  Otherwise print
         why on one line and exit 1.
-    helper.py pty DELAY OUT TIMEOUT -- CMD...
+    helper.py pty FILE REGEX OUT TIMEOUT -- CMD...
         Run CMD with a new pty as its standard input and output, read
-        nothing for DELAY seconds, then read the master until the pty
-        closes, into OUT.  Exit with CMD's status (124 after TIMEOUT s).
+        nothing until FILE matches REGEX (or CMD has exited), then read
+        the master until the pty closes, into OUT.  Exit with CMD's status
+        (124 after TIMEOUT s).
     helper.py dead ADDR
         Connect to ADDR (a path, or HOST:PORT), send one byte, close.
     helper.py read ADDR OUT TIMEOUT
@@ -109,15 +110,25 @@ def check(args):
     return 0
 
 
+def matches(path, regex):
+    try:
+        return re.search(regex, open(path, "rb").read()) is not None
+    except OSError:
+        return False
+
+
 def run_pty(args):
-    delay, out, timeout = float(args[0]), args[1], float(args[2])
+    wait, regex, out = args[0], args[1].encode(), args[2]
+    timeout = float(args[3])
     cmd = args[args.index("--") + 1:]
     master, slave = pty.openpty()
     child = subprocess.Popen(cmd, stdin=slave, stdout=slave,
                              start_new_session=True)
     os.close(slave)
     end = time.monotonic() + timeout
-    time.sleep(delay)
+    while (time.monotonic() < end and child.poll() is None and
+           not matches(wait, regex)):
+        time.sleep(0.1)
     got = bytearray()
     while time.monotonic() < end:
         r, _, _ = select.select([master], [], [], 0.5)
