@@ -497,7 +497,7 @@ TEST(stalled_peer_frees_transmitter)
 		usleep(1000);
 	waited = now_s() - t0;
 	CHECK_EQ(rd(&r, LSR) & 0x60, 0x60);	/* free again */
-	CHECK(waited >= 0.05 && waited < 1.5);
+	CHECK(waited >= 0.05 && waited < 5);
 	CHECK_EQ(r.fv.irq_level[IRQ], 1);
 	CHECK_EQ(rd(&r, IIR), 0xc2);
 	for (i = 0; i < 1000; i++)		/* dropped, never busy */

@@ -509,7 +509,7 @@ TEST(drain_is_bounded)
 	CHECK(now_s() - t0 >= 0.14 && now_s() - t0 < 2);
 	t0 = now_s();
 	CHECK_EQ(tty_drain(0, false), TTY_OUTBUF_SIZE);
-	CHECK(now_s() - t0 < 0.1);
+	CHECK(now_s() - t0 < 1);
 	tty_close(o.tb);
 	close(p[0]);
 	close(p[1]);
@@ -521,7 +521,7 @@ TEST(drain_is_bounded)
 	CHECK(tty_stalled(o.tb, NULL));
 	t0 = now_s();
 	CHECK_EQ(tty_drain(5000, false), TTY_OUTBUF_SIZE);
-	CHECK(now_s() - t0 < 1);
+	CHECK(now_s() - t0 < 2);
 	tty_close(o.tb);
 	close(p[0]);
 	close(p[1]);
