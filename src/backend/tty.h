@@ -12,11 +12,12 @@
  * Output never blocks the caller: tty_write() writes what the fd takes
  * now and keeps up to TTY_OUTBUF_SIZE more bytes that the event loop
  * writes when the fd is ready.  When that buffer is full the owner keeps
- * the rest (the guest sees a busy transmitter) until the peer reads; a
- * peer that takes nothing for the stall timeout (tty_set_timeouts()) is
- * declared stalled: from then on output is discarded and counted (the
- * owner is told it has room), until the peer has read all that was
- * buffered and output flows again.  With nothing connected (no client, a
+ * the rest (the guest sees a busy transmitter) until the peer reads.  A
+ * peer that takes less than 1 KiB within the stall timeout
+ * (tty_set_timeouts()) of the owner being refused is declared stalled:
+ * from then on output is discarded and counted (the owner is told it
+ * has room), until the peer has read all that was buffered and output
+ * flows again.  With nothing connected (no client, a
  * FIFO without a reader, a terminal or pipe that went away) output is
  * discarded as on a disconnected line.  A FIFO is opened write-only and
  * without blocking, and opened again (at most once a second, when there
@@ -108,9 +109,10 @@ bool	tty_stalled(struct tty_backend *tb, uint64_t *dropped);
 
 /*
  * The console policy for every backend (console.stall_timeout and
- * console.drain_timeout): a peer that takes no output for stall_ms while
- * the owner is blocked is declared stalled (0: as soon as the buffer is
- * full); tty_drain_all() waits up to drain_ms (0: not at all).  Call
+ * console.drain_timeout): a peer that takes less than 1 KiB of output in
+ * stall_ms after the owner was refused is declared stalled (0: as soon as
+ * the buffer is full); tty_drain_all() waits up to drain_ms (0: not at
+ * all).  Call
  * before tty_open(): a backend keeps the stall timeout it was opened
  * with.  Defaults TTY_STALL_MS and TTY_DRAIN_MS.
  */

@@ -32,7 +32,8 @@ struct tty_backend {
 	bool		tb_in_hup;	/* input hung up (noted once) */
 	unsigned	tb_stall_ms;	/* stall timeout, from tty_set_timeouts() */
 	bool		tb_blocked;	/* a tty_write came up short */
-	uint64_t	tb_blocked_ns;	/* since when (CLOCK_MONOTONIC) */
+	uint64_t	tb_wait_ns;	/* owner refused since (MONOTONIC), or 0 */
+	size_t		tb_wait_taken;	/* bytes the peer took since then */
 	bool		tb_dropping;	/* peer stalled: output discarded */
 	uint64_t	tb_dropped;	/* bytes discarded since it stalled */
 	unsigned	tb_deferred;	/* TTY_EV_* to deliver from the loop */

@@ -11,12 +11,15 @@
  * to the console could stall the guest's kernel (security-checklist
  * §6.13: console output is a host resource the guest controls; drop
  * under pressure).  bhyve drops output at once.  Here the guest waits up
- * to the stall timeout with no byte taken, then the peer is declared
- * stalled: new output is discarded and counted, and the owner is told it
- * has room.  No fd event comes for a peer that does nothing, so a timer
- * checks: it is armed when the owner is first refused, ticks every
- * quarter of the timeout while the backend stays blocked, and disarms
- * itself once it is not.  What was buffered stays; output is discarded
+ * to the stall timeout, then the peer is declared stalled: new output
+ * is discarded and counted, and the owner is told it has room.  The
+ * clock starts when the owner is first refused and stops only when the
+ * peer has taken TTY_STALL_PROGRESS bytes since, or all that was
+ * buffered: a peer that takes a byte now and then must not hold the
+ * guest back for ever either.  No fd event comes for a peer that does
+ * nothing, so a timer checks: it is armed with the clock, ticks every
+ * quarter of the timeout, and disarms itself once the clock has stopped.
+ * What was buffered stays; output is discarded
  * until the peer has read the whole ring, so the peer gets the output up
  * to the stall, a gap, then the output from the moment it caught up,
  * never fragments in between.
@@ -39,6 +42,7 @@
 #define NS_PER_MS	1000000ULL
 #define FIFO_RETRY_NS	(1000 * NS_PER_MS)	/* reopen a reader-less FIFO */
 #define STALL_TICKS	4			/* timer ticks per stall timeout */
+#define TTY_STALL_PROGRESS 1024			/* bytes that stop the clock */
 
 static unsigned	tty_stall_ms = TTY_STALL_MS;	/* atomic */
 static unsigned	tty_drain_ms = TTY_DRAIN_MS;	/* atomic */
@@ -66,9 +70,14 @@ tty_stall(struct tty_backend *tb)
 {
 	tb->tb_dropping = true;
 	tb->tb_dropped = 0;
-	log_warnx_rl("%s: the peer took no output for %u ms; discarding "
-	    "output until it has read what is buffered", tb->tb_name,
-	    tb->tb_stall_ms);
+	tb->tb_wait_ns = 0;
+	if (tb->tb_stall_ms == 0)
+		log_warnx_rl("%s: the peer's buffer is full; discarding output "
+		    "until it has read it", tb->tb_name);
+	else
+		log_warnx_rl("%s: the peer took %zu bytes of output in %u ms; "
+		    "discarding output until it has read what is buffered",
+		    tb->tb_name, tb->tb_wait_taken, tb->tb_stall_ms);
 	if (tb->tb_blocked) {
 		tb->tb_blocked = false;
 		tb->tb_deferred |= TTY_EV_OUTPUT;
@@ -88,6 +97,7 @@ void
 tty_out_reset(struct tty_backend *tb)
 {
 	tb->tb_olen = tb->tb_ohead = 0;
+	tb->tb_wait_ns = 0;
 	if (tb->tb_dropping) {
 		tb->tb_dropping = false;
 		log_warnx_rl("%s: %" PRIu64 " bytes of output were discarded "
@@ -232,10 +242,11 @@ tty_ring_put(struct tty_backend *tb, const uint8_t *buf, size_t len)
 static void
 tty_block(struct tty_backend *tb)
 {
-	if (tb->tb_blocked)
-		return;
 	tb->tb_blocked = true;
-	tb->tb_blocked_ns = tty_now_ns();
+	if (tb->tb_wait_ns != 0)
+		return;				/* still running */
+	tb->tb_wait_ns = tty_now_ns();
+	tb->tb_wait_taken = 0;
 	if (tb->tb_tev != NULL && !tb->tb_tev_on &&
 	    mevent_enable(tb->tb_tev) == 0)
 		tb->tb_tev_on = true;
@@ -287,11 +298,14 @@ tty_flush(struct tty_backend *tb)
 			return;			/* stopped: the ring is reset */
 		tb->tb_ohead = (tb->tb_ohead + n) % TTY_OUTBUF_SIZE;
 		tb->tb_olen -= n;
+		tb->tb_wait_taken += n;
 		if (n < chunk)
 			break;
 	}
 	if (tb->tb_ofd < 0)
 		return;
+	if (tb->tb_wait_taken >= TTY_STALL_PROGRESS || tb->tb_olen == 0)
+		tb->tb_wait_ns = 0;		/* progress: stop the clock */
 	tty_arm_output(tb);
 	if (tb->tb_dropping && tb->tb_olen == 0)
 		tty_caught_up(tb);
@@ -326,10 +340,10 @@ tty_stall_cb(int fd, enum ev_type type, void *arg)
 	unsigned ev;
 
 	pthread_mutex_lock(&tb->tb_mtx);
-	if (tb->tb_blocked && tty_now_ns() - tb->tb_blocked_ns >=
-	    tb->tb_stall_ms * NS_PER_MS)
+	if (tb->tb_wait_ns != 0 && !tb->tb_dropping && tty_now_ns() -
+	    tb->tb_wait_ns >= tb->tb_stall_ms * NS_PER_MS)
 		tty_stall(tb);
-	if (!tb->tb_blocked && tb->tb_tev_on) {
+	if (tb->tb_wait_ns == 0 && tb->tb_tev_on) {
 		(void)mevent_disable(tb->tb_tev);
 		tb->tb_tev_on = false;
 	}

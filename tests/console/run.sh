@@ -235,7 +235,7 @@ touch "$work/$name.done"
 wait "$rpid"
 if [ $rc -ne 1 ]; then
 	fail $name "exit status $rc, expected 1" "$work/$name.err"
-elif ! grep -q 'took no output for 1000 ms' "$work/$name.err"; then
+elif ! grep -qE 'took [0-9]+ bytes of output in 1000 ms' "$work/$name.err"; then
 	fail $name "no message for the stall" "$work/$name.err"
 elif ! grep -qE '[0-9]+ bytes of output discarded' "$work/$name.err"; then
 	fail $name "no count of the bytes discarded" "$work/$name.err"

@@ -240,6 +240,73 @@ TEST(slow_peer_is_not_stalled)
 	tty_set_timeouts(TTY_STALL_MS, TTY_DRAIN_MS);
 }
 
+struct trickle {
+	int		fd;
+	volatile int	stop;
+	size_t		got;
+};
+
+static void *
+trickle_main(void *arg)
+{
+	struct trickle *tr = arg;
+	uint8_t buf[64];
+	ssize_t n;
+
+	while (!tr->stop) {
+		usleep(20000);
+		n = read(tr->fd, buf, sizeof(buf));
+		if (n > 0)
+			tr->got += (size_t)n;
+	}
+	return (NULL);
+}
+
+/*
+ * A peer that takes a little now and then (64 bytes every 20 ms from a
+ * pty, which makes room about 1 KiB at a time) holds the guest back for
+ * a stall timeout, not for ever.
+ */
+TEST(trickling_peer_is_stalled)
+{
+	struct owner o;
+	struct trickle tr;
+	pthread_t th;
+	char name[64];
+	size_t sent = 0;
+	uint8_t b[16];
+	int m, spins, i;
+	double t0;
+
+	m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (m < 0 || grantpt(m) != 0 || unlockpt(m) != 0 ||
+	    ptsname_r(m, name, sizeof(name)) != 0)
+		TEST_SKIP("no pty");
+	tty_set_timeouts(200, 0);
+	CHECK_EQ(owner_open(&o, name), 0);
+	(void)fill(o.tb, &sent, 16 * TTY_OUTBUF_SIZE);
+	CHECK_EQ(tty_pending(o.tb), TTY_OUTBUF_SIZE);
+	tr = (struct trickle){ .fd = m };
+	loop_start();
+	t0 = now_s();
+	CHECK_EQ(pthread_create(&th, NULL, trickle_main, &tr), 0);
+	for (spins = 0; spins < 5000 && !tty_stalled(o.tb, NULL); spins++) {
+		for (i = 0; i < (int)sizeof(b); i++)
+			b[i] = pat(sent + (size_t)i);
+		sent += tty_write(o.tb, b, sizeof(b));
+		usleep(1000);
+	}
+	CHECK(tty_stalled(o.tb, NULL));
+	CHECK(now_s() - t0 >= 0.15);
+	tr.stop = 1;
+	pthread_join(th, NULL);
+	CHECK(tr.got > 0);				/* it did read */
+	loop_stop();
+	tty_close(o.tb);
+	close(m);
+	tty_set_timeouts(TTY_STALL_MS, TTY_DRAIN_MS);
+}
+
 /*
  * A FIFO: write-only, so a reader that is not there never blocks us;
  * output waits for no one, and a reader that comes later is found.
