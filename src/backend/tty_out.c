@@ -64,7 +64,7 @@ tty_set_timeouts(unsigned stall_ms, unsigned drain_ms)
 	__atomic_store_n(&tty_drain_ms, drain_ms, __ATOMIC_RELAXED);
 }
 
-/* The peer took nothing for the stall timeout: discard from now on. */
+/* Less than TTY_STALL_PROGRESS in the stall timeout: discard from now on. */
 static void
 tty_stall(struct tty_backend *tb)
 {
