@@ -30,6 +30,7 @@
 #include "pci/pci_lpc.h"
 
 #define HALT_TICK_MS	200
+#define CONSOLE_TIMEOUT_MAX 3600	/* console.*_timeout, seconds */
 
 struct machine machine = { .m_fatefd = -1 };
 
@@ -317,6 +318,18 @@ build_pci(struct machine *m)
 		exit(setup_exit_status(error));
 }
 
+/* A console.* timeout in whole seconds, as milliseconds for tty.h. */
+static unsigned
+console_timeout(const char *key, unsigned def_ms)
+{
+	int64_t s = config_int64(NULL, key, def_ms / 1000);
+
+	if (s < 0 || s > CONSOLE_TIMEOUT_MAX)
+		fatalx(KHYVE_EXIT_USAGE, "%s: %" PRId64 " seconds: want 0 to "
+		    "%d", key, s, CONSOLE_TIMEOUT_MAX);
+	return ((unsigned)s * 1000);
+}
+
 /* True when some pci.B.S.F.device is "lpc" (checked before the VM exists). */
 static bool
 config_has_lpc(void)
@@ -367,6 +380,8 @@ machine_build(void)
 	if (m->m_timer_min_us > 1000000)
 		fatalx(KHYVE_EXIT_USAGE, "x86.pvm_timer_min_us: at most 1000000 "
 		    "(one second)");
+	tty_set_timeouts(console_timeout("console.stall_timeout", TTY_STALL_MS),
+	    console_timeout("console.drain_timeout", TTY_DRAIN_MS));
 
 	if (config_find_node(NULL, "lpc") != NULL && !config_has_lpc())
 		fatalx(KHYVE_EXIT_USAGE, "-l: LPC devices need an LPC bridge "
@@ -497,7 +512,7 @@ sigusr2_cb(int sig, enum ev_type type, void *arg)
 static void
 sig_die(int sig)
 {
-	tty_restore_all();
+	tty_signal_cleanup();
 	signal(sig, SIG_DFL);
 	raise(sig);		/* blocked while the handler runs... */
 	/* ...so it is delivered on return, with the default action. */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include "backend/tty.h"
 #include "boot.h"
 #include "config.h"
 #include "log.h"
@@ -59,6 +60,7 @@ main(int argc, char *argv[])
 	machine_build();
 	machine_start();
 	status = mevent_dispatch();
+	tty_drain_all();		/* the guest's last words, bounded */
 	machine_report();
 	exit(status);
 }

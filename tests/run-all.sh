@@ -89,6 +89,9 @@ done
 section "command line"
 tests/cli/run.sh "$BUILD" 2>&1 | tee -a "$log"
 
+section "console under KVM"
+tests/console/run.sh "$BUILD" 2>&1 | tee -a "$log"
+
 if [ -x tests/guest/run.sh ]; then
 	section "guest tests under KVM"
 	tests/guest/run.sh "$BUILD" 2>&1 | tee -a "$log"

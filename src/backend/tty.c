@@ -4,7 +4,8 @@
  * Each backend has an input fd and an output fd (dup'ed from one another
  * for a terminal or a socket, because epoll keys on the fd number and
  * mevent polls each direction separately), an optional listening socket,
- * and a ring of output that the event loop writes when the peer is slow.
+ * and a ring of output that the event loop writes when the peer is slow
+ * (tty_out.c).  This file opens and closes backends and reads input.
  *
  * Non-blocking stdio without disturbing the shell: O_NONBLOCK belongs to
  * the open file description, which stdin/stdout share with the parent.
@@ -20,14 +21,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
 #include "backend/tty_impl.h"
 #include "log.h"
 #include "mevent.h"
 
-static pthread_mutex_t	tty_list_mtx = PTHREAD_MUTEX_INITIALIZER;
-static struct tty_backend *tty_list;	/* open backends (for tty_atexit) */
+pthread_mutex_t		tty_list_mtx = PTHREAD_MUTEX_INITIALIZER;
+struct tty_backend	*tty_list;	/* open backends (drain, tty_atexit) */
 static pthread_once_t	tty_once = PTHREAD_ONCE_INIT;
 static bool		tty_stdio_used;	/* under tty_list_mtx */
 
@@ -36,6 +38,17 @@ static struct termios	tty_orig_tios;
 static volatile sig_atomic_t tty_tios_saved;
 static int		tty_orig_fl[2];	/* F_GETFL of fd 0 and 1 */
 static volatile sig_atomic_t tty_fl_saved[2];
+
+/*
+ * unix= socket files for tty_signal_cleanup(), which may take no lock: a
+ * path is copied in, then its slot marked used (release); the handler
+ * reads the mark (acquire) before the path.  Slots are taken under
+ * tty_list_mtx.
+ */
+#define TTY_UNLINK_SLOTS	16
+#define TTY_SUN_PATH	sizeof(((struct sockaddr_un *)NULL)->sun_path)
+static char		tty_unlink_path[TTY_UNLINK_SLOTS][TTY_SUN_PATH];
+static int		tty_unlink_used[TTY_UNLINK_SLOTS];	/* atomic */
 
 void
 tty_restore_all(void)
@@ -49,11 +62,50 @@ tty_restore_all(void)
 			(void)fcntl(fd, F_SETFL, tty_orig_fl[fd]);
 }
 
+int
+tty_unlink_register(const char *path)
+{
+	int i, slot = -1;
+
+	if (strlen(path) >= sizeof(tty_unlink_path[0]))
+		return (-1);
+	pthread_mutex_lock(&tty_list_mtx);
+	for (i = 0; i < TTY_UNLINK_SLOTS && slot < 0; i++)
+		if (!__atomic_load_n(&tty_unlink_used[i], __ATOMIC_ACQUIRE))
+			slot = i;
+	if (slot >= 0) {
+		strcpy(tty_unlink_path[slot], path);
+		__atomic_store_n(&tty_unlink_used[slot], 1, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&tty_list_mtx);
+	return (slot);
+}
+
+void
+tty_unlink_unregister(int slot)
+{
+	if (slot >= 0 && slot < TTY_UNLINK_SLOTS)
+		__atomic_store_n(&tty_unlink_used[slot], 0, __ATOMIC_RELEASE);
+}
+
+void
+tty_signal_cleanup(void)
+{
+	int i;
+
+	tty_restore_all();
+	for (i = 0; i < TTY_UNLINK_SLOTS; i++)
+		if (__atomic_load_n(&tty_unlink_used[i], __ATOMIC_ACQUIRE))
+			(void)unlink(tty_unlink_path[i]);
+}
+
 static void
 tty_atexit(void)
 {
 	struct tty_backend *tb;
 
+	/* Output the guest already wrote is not lost by exiting now. */
+	tty_drain_exit();
 	tty_restore_all();
 	pthread_mutex_lock(&tty_list_mtx);
 	for (tb = tty_list; tb != NULL; tb = tb->tb_next)
@@ -107,11 +159,8 @@ tty_drop_client(struct tty_backend *tb)
 	if (tb->tb_ofd >= 0)
 		close(tb->tb_ofd);
 	tb->tb_ifd = tb->tb_ofd = -1;
-	tb->tb_olen = tb->tb_ohead = 0;
-	if (tb->tb_blocked) {
-		tb->tb_blocked = false;
-		tb->tb_deferred |= TTY_EV_OUTPUT;
-	}
+	tb->tb_in_hup = false;
+	tty_out_reset(tb);
 	log_info("%s: client disconnected", tb->tb_name);
 }
 
@@ -126,108 +175,14 @@ tty_stop_input(struct tty_backend *tb, int error)
 	if (error != 0)
 		log_warnx("%s: input: %s; no more input", tb->tb_name,
 		    strerror(error));
+	else
+		log_info("%s: end of input", tb->tb_name);
 	if (tb->tb_rev != NULL)
 		(void)mevent_delete(tb->tb_rev);
 	tb->tb_rev = NULL;
 	if (tb->tb_ifd >= 0)
 		close(tb->tb_ifd);
 	tb->tb_ifd = -1;
-}
-
-/* Output failed for good; from now on it is discarded.  tb_mtx held. */
-static void
-tty_stop_output(struct tty_backend *tb, int error)
-{
-	if (tb->tb_sock) {
-		tty_drop_client(tb);
-		return;
-	}
-	log_warnx("%s: output: %s; discarding output", tb->tb_name,
-	    strerror(error));
-	if (tb->tb_wev != NULL)
-		(void)mevent_delete(tb->tb_wev);
-	tb->tb_wev = NULL;
-	if (tb->tb_ofd >= 0)
-		close(tb->tb_ofd);
-	tb->tb_ofd = -1;
-	tb->tb_olen = tb->tb_ohead = 0;
-	if (tb->tb_blocked) {
-		tb->tb_blocked = false;
-		tb->tb_deferred |= TTY_EV_OUTPUT;
-	}
-}
-
-/*
- * Write what the fd takes now.  Returns the count written; on a hard
- * error the output is stopped (tb_ofd becomes -1).
- */
-static size_t
-tty_out(struct tty_backend *tb, const uint8_t *buf, size_t len)
-{
-	size_t done = 0;
-	ssize_t n;
-
-	while (done < len && tb->tb_ofd >= 0) {
-		if (tb->tb_sock)
-			n = send(tb->tb_ofd, buf + done, len - done,
-			    MSG_DONTWAIT | MSG_NOSIGNAL);
-		else
-			n = write(tb->tb_ofd, buf + done, len - done);
-		if (n > 0) {
-			done += (size_t)n;
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			break;
-		tty_stop_output(tb, n < 0 ? errno : EIO);
-	}
-	return (done);
-}
-
-/* Arm or disarm the write event to match the ring; tb_mtx held. */
-static void
-tty_arm_output(struct tty_backend *tb)
-{
-	if (tb->tb_wev == NULL)
-		return;
-	if (tb->tb_olen > 0)
-		(void)mevent_enable(tb->tb_wev);
-	else
-		(void)mevent_disable(tb->tb_wev);
-}
-
-size_t
-tty_write(struct tty_backend *tb, const uint8_t *buf, size_t len)
-{
-	size_t done = 0, k, tail;
-
-	pthread_mutex_lock(&tb->tb_mtx);
-	if (tb->tb_ofd >= 0 && tb->tb_olen == 0)
-		done = tty_out(tb, buf, len);
-	if (tb->tb_ofd < 0 || !tb->tb_opoll) {
-		/* Nothing connected, or a file that took what it could. */
-		done = len;
-	} else if (done < len) {
-		k = MIN(len - done, TTY_OUTBUF_SIZE - tb->tb_olen);
-		tail = (tb->tb_ohead + tb->tb_olen) % TTY_OUTBUF_SIZE;
-		if (k > TTY_OUTBUF_SIZE - tail) {
-			memcpy(tb->tb_obuf + tail, buf + done,
-			    TTY_OUTBUF_SIZE - tail);
-			memcpy(tb->tb_obuf, buf + done + TTY_OUTBUF_SIZE - tail,
-			    k - (TTY_OUTBUF_SIZE - tail));
-		} else {
-			memcpy(tb->tb_obuf + tail, buf + done, k);
-		}
-		tb->tb_olen += k;
-		done += k;
-		if (done < len)
-			tb->tb_blocked = true;
-		tty_arm_output(tb);
-	}
-	pthread_mutex_unlock(&tb->tb_mtx);
-	return (done);
 }
 
 size_t
@@ -269,30 +224,7 @@ tty_set_input(struct tty_backend *tb, bool on)
 	pthread_mutex_unlock(&tb->tb_mtx);
 }
 
-bool
-tty_has_peer(struct tty_backend *tb)
-{
-	bool peer;
-
-	pthread_mutex_lock(&tb->tb_mtx);
-	peer = tb->tb_ofd >= 0;
-	pthread_mutex_unlock(&tb->tb_mtx);
-	return (peer);
-}
-
-size_t
-tty_pending(struct tty_backend *tb)
-{
-	size_t n;
-
-	pthread_mutex_lock(&tb->tb_mtx);
-	n = tb->tb_olen;
-	pthread_mutex_unlock(&tb->tb_mtx);
-	return (n);
-}
-
-/* Deliver what the backend deferred while the owner held its lock. */
-static void
+void
 tty_notify(struct tty_backend *tb, unsigned ev)
 {
 	int i;
@@ -307,34 +239,30 @@ tty_notify(struct tty_backend *tb, unsigned ev)
 	}
 }
 
+/*
+ * Input is ready, or (EVF_HANGUP) the peer hung up while the owner wants
+ * no input.  A client that has gone is dropped at once, its unread input
+ * with it, so that the next one can connect.  Stdin or a terminal keeps
+ * what is still unread: the owner reads it once it has room, and the end
+ * of file after it stops input (tty_read).
+ */
 static void
 tty_read_cb(int fd, enum ev_type type, void *arg)
 {
-	tty_notify(arg, TTY_EV_INPUT);
-}
-
-static void
-tty_write_cb(int fd, enum ev_type type, void *arg)
-{
 	struct tty_backend *tb = arg;
-	size_t chunk, n;
 	unsigned ev;
 
-	pthread_mutex_lock(&tb->tb_mtx);
-	while (tb->tb_olen > 0) {
-		chunk = MIN(tb->tb_olen, TTY_OUTBUF_SIZE - tb->tb_ohead);
-		n = tty_out(tb, tb->tb_obuf + tb->tb_ohead, chunk);
-		if (tb->tb_ofd < 0)
-			break;
-		tb->tb_ohead = (tb->tb_ohead + n) % TTY_OUTBUF_SIZE;
-		tb->tb_olen -= n;
-		if (n < chunk)
-			break;
+	if (type != EVF_HANGUP) {
+		tty_notify(tb, TTY_EV_INPUT);
+		return;
 	}
-	tty_arm_output(tb);
-	if (tb->tb_blocked && tb->tb_olen < TTY_OUTBUF_SIZE) {
-		tb->tb_blocked = false;
-		tb->tb_deferred |= TTY_EV_OUTPUT;
+	pthread_mutex_lock(&tb->tb_mtx);
+	if (tb->tb_sock) {
+		tty_drop_client(tb);
+	} else if (!tb->tb_in_hup) {
+		tb->tb_in_hup = true;
+		log_info("%s: input hung up; what is unread is kept for the "
+		    "guest", tb->tb_name);
 	}
 	ev = tb->tb_deferred;
 	tb->tb_deferred = 0;
@@ -431,12 +359,44 @@ tty_open_stdio(struct tty_backend *tb)
 	return (0);
 }
 
+/*
+ * A FIFO receives output only (reading it would echo our own output), and
+ * is opened write-only without blocking (tty_fifo_open()): with no reader
+ * yet, output is discarded and the open is retried when output comes, at
+ * most once a second.
+ */
+static int
+tty_open_fifo(struct tty_backend *tb, const char *path)
+{
+	int error;
+
+	tb->tb_fifo = strdup(path);
+	if (tb->tb_fifo == NULL) {
+		log_warnx("%s: out of memory", tb->tb_name);
+		return (-ENOMEM);
+	}
+	tb->tb_ofd = open(path, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (tb->tb_ofd >= 0)
+		return (0);
+	if (errno != ENXIO) {
+		error = -errno;
+		log_warnx("%s: cannot open: %s", tb->tb_name, strerror(errno));
+		return (error);
+	}
+	log_warnx("%s: the FIFO has no reader yet; output is discarded until "
+	    "one opens it", tb->tb_name);
+	tb->tb_fifo_retry_ns = tty_now_ns() + 1000000000ULL;
+	return (0);
+}
+
 static int
 tty_open_path(struct tty_backend *tb, const char *path)
 {
 	struct stat st;
 	int fd, error;
 
+	if (stat(path, &st) == 0 && S_ISFIFO(st.st_mode))
+		return (tty_open_fifo(tb, path));
 	fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT)
 		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND |
@@ -448,12 +408,14 @@ tty_open_path(struct tty_backend *tb, const char *path)
 			close(fd);
 		return (error);
 	}
-	if (S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode)) {
-		/* Output only: reading a FIFO would echo our own output. */
-		if (S_ISREG(st.st_mode))
-			(void)fcntl(fd, F_SETFL, O_APPEND);
-		tb->tb_ofd = fd;
+	if (S_ISREG(st.st_mode)) {
+		(void)fcntl(fd, F_SETFL, O_APPEND);
+		tb->tb_ofd = fd;		/* output only */
 		return (0);
+	}
+	if (S_ISFIFO(st.st_mode)) {		/* it became one meanwhile */
+		close(fd);
+		return (tty_open_fifo(tb, path));
 	}
 	tb->tb_ifd = fd;
 	tb->tb_ofd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
@@ -484,6 +446,8 @@ tty_free(struct tty_backend *tb)
 		(void)mevent_delete(tb->tb_rev);
 	if (tb->tb_wev != NULL)
 		(void)mevent_delete(tb->tb_wev);
+	if (tb->tb_tev != NULL)
+		(void)mevent_delete(tb->tb_tev);
 	if (tb->tb_tios_saved && tb->tb_ifd >= 0)
 		(void)tcsetattr(tb->tb_ifd, TCSANOW, &tb->tb_tios);
 	if (tb->tb_ifd >= 0)
@@ -492,6 +456,7 @@ tty_free(struct tty_backend *tb)
 		close(tb->tb_ofd);
 	if (tb->tb_lfd >= 0)
 		close(tb->tb_lfd);
+	tty_unlink_unregister(tb->tb_unlink_slot);
 	if (tb->tb_unlink != NULL)
 		(void)unlink(tb->tb_unlink);
 	if (tb->tb_stdio) {
@@ -504,6 +469,7 @@ tty_free(struct tty_backend *tb)
 	}
 	pthread_mutex_destroy(&tb->tb_mtx);
 	free(tb->tb_unlink);
+	free(tb->tb_fifo);
 	free(tb->tb_obuf);
 	free(tb->tb_name);
 	free(tb);
@@ -528,6 +494,7 @@ tty_open(const char *spec, const char *owner, tty_notify_t notify,
 		return (-ENOMEM);
 	pthread_mutex_init(&tb->tb_mtx, NULL);
 	tb->tb_ifd = tb->tb_ofd = tb->tb_lfd = -1;
+	tb->tb_unlink_slot = -1;
 	tb->tb_notify = notify;
 	tb->tb_arg = arg;
 	tb->tb_obuf = malloc(TTY_OUTBUF_SIZE);
@@ -562,6 +529,8 @@ tty_open(const char *spec, const char *owner, tty_notify_t notify,
 		} else {
 			error = tty_add_events(tb);
 		}
+		if (error == 0)
+			error = tty_out_init(tb);
 		if (error != 0)
 			log_warnx("%s: cannot poll: %s", tb->tb_name,
 			    strerror(-error));

@@ -11,16 +11,31 @@
  *
  * Output never blocks the caller: tty_write() writes what the fd takes
  * now and keeps up to TTY_OUTBUF_SIZE more bytes that the event loop
- * writes when the fd is ready.  With nothing connected (no client, or the
- * terminal went away) output is discarded as on a disconnected line.
+ * writes when the fd is ready.  When that buffer is full the owner keeps
+ * the rest (the guest sees a busy transmitter) until the peer reads.  A
+ * peer that takes less than 1 KiB within the stall timeout
+ * (tty_set_timeouts()) of the owner being refused is declared stalled:
+ * from then on output is discarded and counted (the owner is told it
+ * has room), until the peer has read all that was buffered and output
+ * flows again.  With nothing connected (no client, a
+ * FIFO without a reader, a terminal or pipe that went away) output is
+ * discarded as on a disconnected line.  A FIFO is opened write-only and
+ * without blocking, and opened again (at most once a second, when there
+ * is output) after it had no reader, so a reader that comes later gets
+ * output from then on.  At exit, tty_drain_all() writes out what is
+ * buffered, for a bounded time.
+ *
  * Input is read by the owner when told it is ready, and only while the
  * owner has enabled it (tty_set_input), so input the owner has no room
- * for waits in the kernel instead of being dropped.
+ * for waits in the kernel instead of being dropped.  A socket client that
+ * hangs up is dropped at once, its unread input with it, so the next
+ * client can connect; stdin or a terminal at end of file keeps what is
+ * still unread for the owner, then stops.
  *
  * Threads: tty_read/tty_write/tty_set_input may be called from any thread
  * (the backend has its own lock); the notify callback runs on the
- * event-loop thread without that lock held and may call them.  Lock
- * order: owner's lock, then the backend's.
+ * event-loop thread (or in tty_drain() with owners) without that lock
+ * held and may call them.  Lock order: owner's lock, then the backend's.
  */
 #ifndef TTY_H
 #define TTY_H
@@ -32,6 +47,8 @@
 #include "khyve.h"
 
 #define TTY_OUTBUF_SIZE	(64 * 1024)	/* bytes buffered for a slow peer */
+#define TTY_STALL_MS	2000	/* default stall timeout */
+#define TTY_DRAIN_MS	3000	/* default drain timeout at exit */
 
 /* Events passed to the owner's notify callback (a bit mask). */
 #define TTY_EV_INPUT	0x1	/* input may be waiting: call tty_read() */
@@ -85,6 +102,45 @@ bool	tty_has_peer(struct tty_backend *tb);
 size_t	tty_pending(struct tty_backend *tb);
 
 /*
+ * Whether tb's peer is declared stalled (its output is being discarded),
+ * and if dropped is not NULL the bytes discarded since it was.
+ */
+bool	tty_stalled(struct tty_backend *tb, uint64_t *dropped);
+
+/*
+ * The console policy for every backend (console.stall_timeout and
+ * console.drain_timeout): a peer that takes less than 1 KiB of output in
+ * stall_ms after the owner was refused is declared stalled (0: as soon as
+ * the buffer is full); tty_drain_all() waits up to drain_ms (0: not at
+ * all).  Call
+ * before tty_open(): a backend keeps the stall timeout it was opened
+ * with.  Defaults TTY_STALL_MS and TTY_DRAIN_MS.
+ */
+void	tty_set_timeouts(unsigned stall_ms, unsigned drain_ms);
+
+/*
+ * Write out what every open backend buffered, waiting up to timeout_ms
+ * for peers that read slowly; a backend whose peer is already declared
+ * stalled is written only what its fd takes at once, never waited for.
+ * With owners, an owner whose tty_write() came up short is told
+ * TTY_EV_OUTPUT on this thread whenever there is room, so it pushes what
+ * it still holds (a UART's TX FIFO): only when this thread holds no
+ * owner's lock and nothing else writes (event loop stopped, vCPUs
+ * joined).  Logs what could not be written.  Returns the bytes left
+ * unwritten (0: everything went out).  Not idempotent: for tests and
+ * tty_drain_all().
+ */
+size_t	tty_drain(unsigned timeout_ms, bool owners);
+
+/*
+ * Once per process: tty_drain(drain_ms, true).  For main() after the
+ * event loop returned (vCPUs joined).  The exit() path runs the same
+ * drain without owners (the ring only: an exit() from elsewhere may hold
+ * any lock) unless this ran first.
+ */
+void	tty_drain_all(void);
+
+/*
  * The listening address of a tcp= or unix= backend (to learn an
  * ephemeral port).  Returns 0, or -ENOTSOCK for other backends.
  */
@@ -98,5 +154,12 @@ int	tty_local_addr(struct tty_backend *tb, struct sockaddr_storage *ss,
  * handlers; an atexit() handler calls it on every exit().
  */
 void	tty_restore_all(void);
+
+/*
+ * For fatal-signal handlers: tty_restore_all(), then remove every unix=
+ * socket file (from a fixed table filled at set-up).  Async-signal-safe:
+ * no locks, no allocation, only tcsetattr, fcntl and unlink.
+ */
+void	tty_signal_cleanup(void);
 
 #endif /* TTY_H */

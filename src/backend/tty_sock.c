@@ -198,6 +198,11 @@ tty_open_unix(struct tty_backend *tb, const char *path)
 		log_warnx("%s: out of memory", tb->tb_name);
 		return (-ENOMEM);
 	}
+	/* For a fatal signal, which can take no lock to walk tty_list. */
+	tb->tb_unlink_slot = tty_unlink_register(path);
+	if (tb->tb_unlink_slot < 0)
+		log_warnx("%s: too many sockets: a fatal signal will leave "
+		    "this one behind", tb->tb_name);
 	if (listen(tb->tb_lfd, 1) < 0) {
 		error = -errno;
 		log_warnx("%s: cannot listen: %s", tb->tb_name,

@@ -8,8 +8,13 @@
  * (backend/tty.h).  When the backend's buffer is full the byte stays in
  * the TX FIFO, LSR.THRE/TEMT read 0 and the guest waits as for a slow
  * line; when room comes back (TTY_EV_OUTPUT) the FIFO drains and THRE and
- * its interrupt return.  So output is never lost to a slow peer.  With no
- * backend, or nobody connected, bytes are discarded at once.
+ * its interrupt return.  So output is never lost to a slow peer that
+ * reads.  A peer that reads nothing for the stall timeout is declared
+ * stalled by the backend, which then takes and discards what we offer
+ * and says so with TTY_EV_OUTPUT: the guest waits a bounded time, never
+ * for as long as a peer likes.  At exit the backend's drain asks us for
+ * what the TX FIFO still holds the same way.  With no backend, or nobody
+ * connected, bytes are discarded at once.
  *
  * The receiver takes backend input only while the RX FIFO has room; the
  * backend stops reading its fd otherwise, so input waits there and no

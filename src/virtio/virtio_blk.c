@@ -217,6 +217,9 @@ vblk_notify(void *arg, int qidx)
 		vblk_start(sc, r, &p);
 	}
 	blockif_flush_submits(q->bq);
+	/* Always: vq_endchains also ends the batch, so the next notify
+	 * reads avail->idx afresh even when nothing completed yet. */
+	q->need_end = true;
 	vblk_publish(q);
 }
 

@@ -65,6 +65,10 @@ expect timer-too-long 64 'x86.pvm_timer_min_us' -- "${base[@]}" \
     --kernel "$work/text" vm
 expect bad-bool 64 'x86.strictio' -- "${base[@]}" -o x86.strictio=perhaps \
     --kernel "$work/text" vm
+expect console-timeout-garbage 64 'console.stall_timeout' -- "${base[@]}" \
+    -o console.stall_timeout=soon --kernel "$work/text" vm
+expect console-timeout-range 64 'console.drain_timeout' -- "${base[@]}" \
+    -o console.drain_timeout=3601 --kernel "$work/text" vm
 expect lpc-without-bridge 64 'LPC' -- -l com1,stdio -s 0,hostbridge \
     --kernel "$BUILD/guest/hello.elf" vm
 

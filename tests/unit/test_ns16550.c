@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 #include "backend/tty.h"
 #include "fake.h"
@@ -436,6 +437,144 @@ TEST(input_waits_while_fifo_full)
 	loop_stop();
 	rig_fini(&r);
 	close(m);
+}
+
+/* Fill the pipe, the backend's buffer and the TX FIFO; returns the count. */
+static size_t
+fill_until_busy(struct rig *r)
+{
+	size_t sent = 0, i;
+
+	while (sent < 4 * TTY_OUTBUF_SIZE && (rd(r, LSR) & 0x20)) {
+		for (i = 0; i < 16; i++)
+			wr(r, DATA, pattern(sent++));
+	}
+	return (sent);
+}
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (ts.tv_sec + ts.tv_nsec / 1e9);
+}
+
+/*
+ * A peer that never reads: the guest sees a busy transmitter for the
+ * stall timeout only; then THRE and its interrupt come back and output
+ * is dropped.  What the backend had buffered still arrives, in order, and
+ * once the peer has read it output flows again.
+ */
+TEST(stalled_peer_frees_transmitter)
+{
+	struct rig r;
+	struct reader rdr;
+	char spec[64];
+	uint8_t b;
+	double t0, waited;
+	size_t sent, i, bad = 0, want = 4096 + TTY_OUTBUF_SIZE;
+	int p[2], spins;
+
+	if (pipe2(p, O_CLOEXEC) != 0)
+		TEST_SKIP("pipe2: %s", strerror(errno));
+	(void)fcntl(p[1], F_SETPIPE_SZ, 4096);
+	tty_set_timeouts(100, 0);
+	rig_init(&r);
+	snprintf(spec, sizeof(spec), "/proc/self/fd/%d", p[1]);
+	CHECK_EQ(uart_set_backend(r.sc, spec), 0);
+	wr(&r, IIR, 0x07);
+	wr(&r, MCR, 0x08);
+	sent = fill_until_busy(&r);
+	CHECK(sent > want && sent <= want + 16);
+	wr(&r, IER, 0x02);
+	CHECK_EQ(rd(&r, IIR), 0xc1);		/* busy: no THRE */
+
+	t0 = now_s();
+	loop_start();
+	for (spins = 0; spins < 2000 && !(rd(&r, LSR) & 0x20); spins++)
+		usleep(1000);
+	waited = now_s() - t0;
+	CHECK_EQ(rd(&r, LSR) & 0x60, 0x60);	/* free again */
+	CHECK(waited >= 0.05 && waited < 5);
+	CHECK_EQ(r.fv.irq_level[IRQ], 1);
+	CHECK_EQ(rd(&r, IIR), 0xc2);
+	for (i = 0; i < 1000; i++)		/* dropped, never busy */
+		wr(&r, DATA, 'd');
+	CHECK_EQ(rd(&r, LSR) & 0x60, 0x60);
+
+	rdr = (struct reader){ .fd = p[0], .want = want };
+	rdr.buf = malloc(want);
+	CHECK(rdr.buf != NULL);
+	reader_main(&rdr);
+	CHECK_EQ(rdr.got, want);
+	for (i = 0; i < rdr.got; i++)
+		if (rdr.buf[i] != pattern(i))
+			bad++;
+	CHECK_EQ(bad, 0);
+	free(rdr.buf);
+	/* The last of those bytes left the buffer: the peer caught up. */
+	wr(&r, DATA, 'Z');
+	rdr = (struct reader){ .fd = p[0], .want = 1, .buf = &b };
+	reader_main(&rdr);
+	CHECK_EQ(rdr.got, 1);
+	CHECK_EQ(b, 'Z');
+	loop_stop();
+	rig_fini(&r);
+	close(p[0]);
+	close(p[1]);
+	tty_set_timeouts(TTY_STALL_MS, TTY_DRAIN_MS);
+}
+
+static void *
+late_reader_main(void *arg)
+{
+	usleep(100000);
+	return (reader_main(arg));
+}
+
+/*
+ * The VM's end: vCPUs stopped, the event loop returned.  tty_drain()
+ * with owners has the UART push even what its TX FIFO still holds, so a
+ * peer that reads late gets every byte the guest wrote.
+ */
+TEST(drain_pushes_tx_fifo)
+{
+	struct rig r;
+	struct reader rdr;
+	pthread_t th;
+	char spec[64];
+	size_t sent, i, bad = 0;
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC) != 0)
+		TEST_SKIP("pipe2: %s", strerror(errno));
+	(void)fcntl(p[1], F_SETPIPE_SZ, 4096);
+	rig_init(&r);
+	snprintf(spec, sizeof(spec), "/proc/self/fd/%d", p[1]);
+	CHECK_EQ(uart_set_backend(r.sc, spec), 0);
+	wr(&r, IIR, 0x07);
+	sent = fill_until_busy(&r);
+	CHECK(sent > 4096 + TTY_OUTBUF_SIZE);	/* some wait in the TX FIFO */
+	CHECK_EQ(rd(&r, LSR) & 0x20, 0);
+
+	rdr = (struct reader){ .fd = p[0], .want = sent };
+	rdr.buf = malloc(sent);
+	CHECK(rdr.buf != NULL);
+	CHECK_EQ(pthread_create(&th, NULL, late_reader_main, &rdr), 0);
+	CHECK_EQ(tty_drain(5000, true), 0);
+	pthread_join(th, NULL);
+	CHECK_EQ(rdr.got, sent);
+	for (i = 0; i < rdr.got; i++)
+		if (rdr.buf[i] != pattern(i))
+			bad++;
+	CHECK_EQ(bad, 0);
+	CHECK_EQ(rd(&r, LSR) & 0x60, 0x60);	/* the FIFO went out */
+	free(rdr.buf);
+	rig_fini(&r);
+	close(p[0]);
+	close(p[1]);
 }
 
 TEST(bad_backend_spec)
