@@ -31,7 +31,13 @@
 
 #define HALT_TICK_MS	200
 
-struct machine machine = { .m_fatefd = -1 };
+struct machine machine = {
+	.m_fatefd = -1,
+	.m_round = {
+		.hr_lock = PTHREAD_MUTEX_INITIALIZER,
+		.hr_cv = PTHREAD_COND_INITIALIZER,
+	},
+};
 
 static struct rtc_softc *rtc;
 static struct post_softc *post;

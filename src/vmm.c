@@ -666,6 +666,27 @@ vm_get_mp_state(struct vcpu *vcpu, uint32_t *state)
 }
 
 int
+vm_wake_pending(struct vcpu *vcpu, bool *pending)
+{
+	struct kvm_vcpu_events ev;
+	int error;
+
+	error = kvm_ioctl(vcpu->fd, KVM_GET_VCPU_EVENTS, &ev);
+	if (error < 0)
+		return (error);
+	/*
+	 * NMI and SMI end a HLT whatever RFLAGS.IF says (Intel SDM vol. 3A
+	 * §6.7, §34.2); an event being injected is delivered at the next
+	 * entry.  A masked NMI counts too: rather not decide than be wrong.
+	 */
+	*pending = ev.nmi.pending || ev.nmi.injected ||
+	    ev.exception.injected || ev.exception.pending ||
+	    ev.interrupt.injected ||
+	    ((ev.flags & KVM_VCPUEVENT_VALID_SMM) && ev.smi.pending);
+	return (0);
+}
+
+int
 vm_irq_line(struct vmctx *ctx, unsigned gsi, int level)
 {
 	struct kvm_irq_level irq;

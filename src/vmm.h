@@ -141,8 +141,18 @@ int	vm_get_msr(struct vcpu *vcpu, uint32_t index, uint64_t *val)
 int	vm_get_tsc_khz(struct vcpu *vcpu);
 int	vm_set_msr(struct vcpu *vcpu, uint32_t index, uint64_t val)
 	    __must_check;
-/* KVM_MP_STATE_* of the vCPU. */
+/*
+ * KVM_MP_STATE_* of the vCPU.  KVM accepts a pending INIT or SIPI first,
+ * so a vCPU just sent its SIPI reads RUNNABLE.
+ */
 int	vm_get_mp_state(struct vcpu *vcpu, uint32_t *state) __must_check;
+/*
+ * *pending = true when the vCPU has an event that ends a HLT even with
+ * interrupts disabled, or one KVM is about to deliver: an NMI or SMI
+ * pending or being injected, an exception or interrupt being injected.
+ * Returns 0 or -errno.
+ */
+int	vm_wake_pending(struct vcpu *vcpu, bool *pending) __must_check;
 
 /* Interrupt lines: ISA IRQs 0-15 reach both PIC and IOAPIC. */
 int	vm_irq_line(struct vmctx *ctx, unsigned gsi, int level);

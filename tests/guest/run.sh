@@ -374,6 +374,10 @@ QWAIT='^halting with interrupts off$' QSEND='info registers;quit' \
     QLOG='RFL=[0-9a-f]{5}[014589cd][0-9a-f]{2} .*CPL=0 .*HLT=1' \
     qemu halt halt "" host-qmp-quit 'halting with interrupts off' \
     -- '^FAIL' 'kit: exception'
+# halt_race: the AP computes for 1.5 s while the BSP is halted, then
+# powers off.
+QARGS="-smp 2" qemu halt_race halt_race "" guest-shutdown '^AP 1: computed ' \
+    "${ok[@]}"
 qemu fault fault "" guest-reset '^FAIL exception$' 'exception 14 \(#PF\)' \
     'address 0x200000000' -- '^PASS' 'did not fault'
 qemu unclaimed unclaimed "msr=gp hole_byte=0" guest-shutdown "${ok[@]}"
@@ -421,6 +425,20 @@ khyve halt halt 1 2 "" 'halting with interrupts off' \
     -- '^FAIL' 'kit: exception'
 khyve halt-c2 halt 2 2 "" 'halting with interrupts off' \
     -- '^FAIL' 'kit: exception'
+# halt_race: the AP computes for 1.5 s without an exit while the BSP is
+# halted with interrupts off; khyve must wait for its poweroff (1), not
+# declare the VM halted (2).  Twice alone, then three times beside a CPU
+# hog that the runner starts and kills (and that ends by itself if the
+# runner dies first).
+khyve halt_race halt_race 2 1 "" '^AP 1: computed ' "${ok[@]}"
+khyve halt_race-2 halt_race 2 1 "" '^AP 1: computed ' "${ok[@]}"
+( while kill -0 $$ 2>/dev/null; do :; done ) &
+hog=$!
+for i in 1 2 3; do
+	khyve "halt_race-load-$i" halt_race 2 1 "" '^AP 1: computed ' "${ok[@]}"
+done
+kill -KILL "$hog" 2>/dev/null
+wait "$hog" 2>/dev/null
 khyve fault fault 1 3 "" '^FAIL exception$' 'exception 14 \(#PF\)' \
     'address 0x200000000' -- '^PASS' 'did not fault'
 # The MUST patterns go before "${ok[@]}": it ends with the FORBID list.
