@@ -198,7 +198,8 @@ msr_emulate(uint32_t msr, bool write, uint64_t *val)
 /*
  * The guest set its SYSCALL entry point (filtered on PVM hosts only): do
  * the write, then arm the SYSCALL repair now that LSTAR and the IDT are
- * set.
+ * set.  Every write looks at the IDT again: a kernel started by kexec
+ * sets LSTAR with its own #PF entry.
  */
 static enum vm_suspend_how
 vmexit_lstar(struct vcpu_info *vi, struct kvm_run *run)

@@ -173,6 +173,13 @@ int	vm_copyin_gva(struct vcpu *vcpu, uint64_t gva, void *buf, size_t len)
 	    __must_check;
 int	vm_copyout_gva(struct vcpu *vcpu, uint64_t gva, const void *buf,
 	    size_t len) __must_check;
+/*
+ * As vm_copyin_gva(), but only what the guest's user mode (CPL3) could
+ * read: a lower-half address on pages user-accessible at every level of
+ * the tables.  -EFAULT otherwise, or with paging off.
+ */
+int	vm_copyin_gva_user(struct vcpu *vcpu, uint64_t gva, void *buf,
+	    size_t len) __must_check;
 
 /* Print the vCPU's registers (exit diagnostics). */
 void	vm_dump_vcpu(struct vcpu *vcpu, FILE *fp);

@@ -405,6 +405,11 @@ QACCEL=$emul_accel qemu "emul$emul_sfx" emul "" guest-shutdown \
     '^int3: 5 #BP' '^fwait: 3 done' "${ok[@]}"
 QACCEL=$emul_accel QARGS="-cpu max" qemu "emul-popcnt$emul_sfx" emul popcnt \
     guest-shutdown "$popcnt_ok" "${ok[@]}"
+# syscall: on a PVM host QEMU/KVM leaves a CPL3 syscall at LSTAR in user
+# mode, as khyve's repair alone fixes: there it runs under TCG, like emul.
+QACCEL=$emul_accel qemu "syscall$emul_sfx" syscall "" guest-shutdown \
+    '^first kernel: syscall entered ' '^after kexec: syscall entered ' \
+    "${ok[@]}"
 # boot64 has no PVH note: QEMU's -kernel cannot load it (docs/testing.md).
 qemu_start
 
@@ -490,6 +495,20 @@ else
 	log_verdict emul-stats-hw emul 'emulated for KVM: int3 [0-9]+, fwait'
 	khyve emul-popcnt-hw emul 1 1 "popcnt" "$popcnt_ok" "${ok[@]}"
 fi
+# The PVM SYSCALL repair, armed on any host (x86.pvm_quirks=true): real
+# syscalls from CPL3 reach the guest's entry at CPL0 (natively, or
+# repaired on a PVM host), jumps to LSTAR with made-up RCX/R11 are the
+# #PF they are (four: two before, two after a simulated kexec), and after
+# the kexec the old #PF entry is left alone and the new one patched.
+KOPTS="-o x86.pvm_quirks=true -o stats=true" khyve syscall syscall 1 1 \
+    "hook" '^first kernel: syscall entered ' '^after kexec: syscall entered ' \
+    '^kexec: after 600 ms, old #PF entry 90 90 90, new one .* e6 ef ' \
+    "${ok[@]}"
+# Repaired: the two real syscalls on a PVM host, none where SYSCALL works.
+repaired=0
+[ -n "$pvm_host" ] && repaired=2
+log_verdict syscall-stats syscall \
+    "system calls repaired $repaired, user faults at LSTAR delivered 4,"
 # An ELF64 without a PVH note is entered through the Linux 64-bit boot
 # protocol (boot64.c); the guest prints the command line it read back.
 boot64_elf=$BUILD/guest/boot64.elf
