@@ -39,6 +39,7 @@ struct vcpu_info {
 	bool		vi_started;
 	uint64_t	vi_nexits;	/* exits seen (atomic) */
 	uint64_t	vi_seen;	/* vi_nexits at the last halt tick */
+	int		vi_in_exit;	/* in an exit handler (atomic) */
 	unsigned	vi_req;		/* VCPU_REQ_* for the thread (atomic) */
 	uint64_t	vi_timer_min;	/* m_timer_min_us in guest TSC ticks */
 	uint64_t	vi_deadline;	/* last TSC deadline given to KVM */

@@ -423,9 +423,11 @@ static const vmexit_handler_t vmexit_handlers[] = {
  * IPI can be sent; each then probes itself, and none resumes before all
  * have, so no probe can be overtaken by guest code.  The last one decides:
  * HALT when every vCPU is halted with RFLAGS.IF = 0 and nothing pending
- * that ends a HLT, or is waiting for INIT/SIPI.  A round that cannot
- * gather everyone in HALT_ROUND_MS (a vCPU thread busy in the monitor, or
- * starved by the host) is abandoned: not halted, try at the next tick.
+ * that ends a HLT, or is waiting for INIT/SIPI.  No round starts while a
+ * vCPU thread is in an exit handler (it may be blocked there, and the
+ * others would wait for it); one that cannot gather everyone in
+ * HALT_ROUND_MS anyway (a thread starved by the host) is abandoned: not
+ * halted, try at the next tick.
  * Parked threads leave as soon as the fate is decided (vcpus_kick_all()).
  *
  * XXX: a device may still raise an NMI (an MSI the guest programmed so)
@@ -582,7 +584,9 @@ vm_loop(struct vcpu_info *vi)
 			machine_suspend(VM_SUSPEND_ERROR);
 			break;
 		}
+		__atomic_store_n(&vi->vi_in_exit, 1, __ATOMIC_RELAXED);
 		how = vmexit_handlers[reason](vi, run);
+		__atomic_store_n(&vi->vi_in_exit, 0, __ATOMIC_RELAXED);
 		if (how != VM_SUSPEND_NONE) {
 			machine_suspend(how);
 			break;
@@ -755,7 +759,9 @@ vcpus_halt_tick(struct machine *m)
 	for (i = 0; i < m->m_ncpus; i++) {
 		vi = &m->m_vcpus[i];
 		n = __atomic_load_n(&vi->vi_nexits, __ATOMIC_RELAXED);
-		if (n != vi->vi_seen)
+		/* An exit this tick, or one still being handled (blocked). */
+		if (n != vi->vi_seen ||
+		    __atomic_load_n(&vi->vi_in_exit, __ATOMIC_RELAXED))
 			busy = true;
 		vi->vi_seen = n;
 		want += vi->vi_started;
