@@ -135,31 +135,6 @@ __asm__(
 	"	movq %rsi, %rcx\n"
 	"	jmp *%rdi\n");
 
-static uint64_t
-rdmsr(uint32_t msr)
-{
-	uint32_t lo, hi;
-
-	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
-	return ((uint64_t)hi << 32 | lo);
-}
-
-static void
-wrmsr(uint32_t msr, uint64_t v)
-{
-	__asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v),
-	    "d"((uint32_t)(v >> 32)) : "memory");
-}
-
-static uint64_t
-read_cr2(void)
-{
-	uint64_t v;
-
-	__asm__ volatile("mov %%cr2, %0" : "=r"(v));
-	return (v);
-}
-
 /* The old kernel's entry was run at CPL0 by a jump from CPL3. */
 void
 sys_forged_entered(void)
