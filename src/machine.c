@@ -32,7 +32,14 @@
 #define HALT_TICK_MS	200
 #define CONSOLE_TIMEOUT_MAX 3600	/* console.*_timeout, seconds */
 
-struct machine machine = { .m_fatefd = -1 };
+struct machine machine = {
+	.m_fatefd = -1,
+	.m_pvm = PVM_STATE_INITIALIZER,
+	.m_round = {
+		.hr_lock = PTHREAD_MUTEX_INITIALIZER,
+		.hr_cv = PTHREAD_COND_INITIALIZER,
+	},
+};
 
 static struct rtc_softc *rtc;
 static struct post_softc *post;
@@ -606,8 +613,10 @@ machine_print_stats(void)
 
 	if (machine.m_pvm_quirks)
 		fprintf(stderr, "khyve: pvm: system calls repaired %" PRIu64
-		    ", other page faults through the hook %" PRIu64 "\r\n",
+		    ", user faults at LSTAR delivered %" PRIu64 ", other page "
+		    "faults through the hook %" PRIu64 "\r\n",
 		    __atomic_load_n(&ps->ps_syscalls, __ATOMIC_RELAXED),
+		    __atomic_load_n(&ps->ps_forged, __ATOMIC_RELAXED),
 		    __atomic_load_n(&ps->ps_faults, __ATOMIC_RELAXED));
 	fprintf(stderr, "khyve: exits: port %" PRIu64 ", mmio %" PRIu64
 	    ", msr %" PRIu64 ", interrupted %" PRIu64 "; unclaimed accesses %"

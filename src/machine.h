@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 #include "arch/x86/pvm.h"
 #include "devctx.h"
 #include "iobus.h"
@@ -38,14 +39,29 @@ struct vcpu_info {
 	bool		vi_started;
 	uint64_t	vi_nexits;	/* exits seen (atomic) */
 	uint64_t	vi_seen;	/* vi_nexits at the last halt tick */
-	int		vi_probe;	/* halt probe requested (atomic) */
-	int		vi_halted;	/* halted with IF=0 at the last probe */
-	int		vi_dump;	/* register dump requested (atomic) */
+	int		vi_in_exit;	/* in an exit handler (atomic) */
+	unsigned	vi_req;		/* VCPU_REQ_* for the thread (atomic) */
 	uint64_t	vi_timer_min;	/* m_timer_min_us in guest TSC ticks */
 	uint64_t	vi_deadline;	/* last TSC deadline given to KVM */
 	uint64_t	vi_fired;	/* last of those seen expired */
 	struct machine_stats vi_stats;
 } __attribute__((aligned(64)));	/* no cache line shared between vCPUs */
+
+/*
+ * A halt round (vcpu.c): every vCPU thread out of KVM_RUN at once, each
+ * probing itself, the last one deciding.  hr_lock guards the members.
+ */
+struct halt_round {
+	pthread_mutex_t	hr_lock;
+	pthread_cond_t	hr_cv;		/* a count reached, round over, fate */
+	bool		hr_active;	/* a round is gathering or probing */
+	uint64_t	hr_gen;		/* rounds started so far */
+	struct timespec	hr_deadline;	/* CLOCK_MONOTONIC: give up then */
+	int		hr_want;	/* vCPU threads taking part */
+	int		hr_parked;	/* of those, out of KVM_RUN */
+	int		hr_probed;	/* of those, done probing */
+	int		hr_halted;	/* of those, unable to run */
+};
 
 struct machine {
 	const char	*m_name;
@@ -63,6 +79,7 @@ struct machine {
 	bool		m_pvm_quirks;	/* x86.pvm_quirks */
 	uint64_t	m_timer_min_us;	/* x86.pvm_timer_min_us (0: off) */
 	struct pvm_state m_pvm;		/* SYSCALL repair (PVM hosts) */
+	struct halt_round m_round;	/* the halt decision */
 };
 
 /* The machine (one per process). */
@@ -98,7 +115,11 @@ void	vcpus_kick_all(struct machine *m);
 void	vcpus_join(struct machine *m);
 /* Print every vCPU's registers (SIGUSR2), from the vCPU threads. */
 void	vcpus_dump(struct machine *m);
-/* Event-loop tick: probe idle vCPUs for "halted with interrupts off". */
+/*
+ * Event-loop tick: when no vCPU had an exit since the last tick, start a
+ * halt round, which ends the VM with VM_SUSPEND_HALT if every vCPU is
+ * halted with interrupts off (nothing pending) or waiting for INIT/SIPI.
+ */
 void	vcpus_halt_tick(struct machine *m);
 
 #endif /* MACHINE_H */

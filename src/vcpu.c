@@ -4,9 +4,9 @@
  *
  * Each exit is dispatched through a table indexed by KVM's exit reason;
  * a handler returns VM_SUSPEND_NONE to continue or the VM's fate.  A vCPU
- * is kicked out of KVM_RUN with immediate_exit plus a signal, either
- * because the fate was decided or to probe whether it is halted with
- * interrupts disabled (the in-kernel irqchip keeps HLT inside KVM).
+ * is kicked out of KVM_RUN with immediate_exit plus a signal, because the
+ * fate was decided, for a register dump, or for a halt round (the
+ * in-kernel irqchip keeps HLT inside KVM).
  */
 #include <errno.h>
 #include <linux/kvm.h>
@@ -16,12 +16,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "arch/x86/insn.h"
 #include "config.h"
 #include "log.h"
 #include "machine.h"
 
 #define SIG_VCPU_KICK	SIGUSR1
+
+/* vi_req: work a vCPU thread does between two KVM_RUNs. */
+#define VCPU_REQ_DUMP	0x1		/* print the registers (SIGUSR2) */
+#define VCPU_REQ_ROUND	0x2		/* take part in a halt round */
 
 typedef enum vm_suspend_how (*vmexit_handler_t)(struct vcpu_info *,
     struct kvm_run *);
@@ -193,7 +198,8 @@ msr_emulate(uint32_t msr, bool write, uint64_t *val)
 /*
  * The guest set its SYSCALL entry point (filtered on PVM hosts only): do
  * the write, then arm the SYSCALL repair now that LSTAR and the IDT are
- * set.
+ * set.  Every write looks at the IDT again: a kernel started by kexec
+ * sets LSTAR with its own #PF entry.
  */
 static enum vm_suspend_how
 vmexit_lstar(struct vcpu_info *vi, struct kvm_run *run)
@@ -405,50 +411,143 @@ static const vmexit_handler_t vmexit_handlers[] = {
 	[KVM_EXIT_FAIL_ENTRY] = vmexit_fail_entry,
 };
 
-/* True when every vCPU is halted with interrupts off or never started. */
-static bool
-all_halted(struct machine *m)
-{
-	int i;
+/*
+ * The halt decision (bhyve's VM_SUSPEND_HALT).  With the in-kernel irqchip
+ * HLT never leaves KVM, and a vCPU can be woken inside KVM -- by an
+ * INIT/SIPI, an interrupt or an NMI from another vCPU -- without an exit,
+ * so what one probe saw of a vCPU is stale as soon as another vCPU runs.
+ * The VM is declared halted only from one consistent observation: a halt
+ * round.  The tick starts one when no vCPU had an exit for a whole tick
+ * (nothing to pay while the guest is busy); every vCPU thread is kicked
+ * out of KVM_RUN and parks.  Once all are parked no guest code runs and no
+ * IPI can be sent; each then probes itself, and none resumes before all
+ * have, so no probe can be overtaken by guest code.  The last one decides:
+ * HALT when every vCPU is halted with RFLAGS.IF = 0 and nothing pending
+ * that ends a HLT, or is waiting for INIT/SIPI.  No round starts while a
+ * vCPU thread is in an exit handler (it may be blocked there, and the
+ * others would wait for it); one that cannot gather everyone in
+ * HALT_ROUND_MS anyway (a thread starved by the host) is abandoned: not
+ * halted, try at the next tick.
+ * Parked threads leave as soon as the fate is decided (vcpus_kick_all()).
+ *
+ * XXX: a device may still raise an NMI (an MSI the guest programmed so)
+ * between two probes; the round then decides as if it came just after.
+ */
+#define HALT_ROUND_MS	100
 
-	for (i = 0; i < m->m_ncpus; i++)
-		if (!__atomic_load_n(&m->m_vcpus[i].vi_halted, __ATOMIC_SEQ_CST))
-			return (false);
-	return (true);
+static bool
+fate_decided(struct machine *m)
+{
+	return (__atomic_load_n(&m->m_fate, __ATOMIC_SEQ_CST) != VM_SUSPEND_NONE);
 }
 
 /*
- * Kicked out of the guest to see whether this vCPU is halted with
- * interrupts disabled (bhyve's VM_SUSPEND_HALT).  A vCPU still waiting
- * for INIT/SIPI counts as halted: it cannot run by itself.
+ * With hr_lock held: wait until *count reaches hr_want in round gen.
+ * False when the round was abandoned or the fate decided meanwhile; the
+ * first waiter to time out abandons it for everyone.
  */
-static void
-vcpu_probe_halt(struct vcpu_info *vi)
+static bool
+round_wait(struct machine *m, uint64_t gen, const int *count)
+{
+	struct halt_round *hr = &m->m_round;
+
+	while (hr->hr_active && hr->hr_gen == gen && *count < hr->hr_want &&
+	    !fate_decided(m)) {
+		if (pthread_cond_clockwait(&hr->hr_cv, &hr->hr_lock,
+		    CLOCK_MONOTONIC, &hr->hr_deadline) == ETIMEDOUT &&
+		    *count < hr->hr_want) {
+			hr->hr_active = false;
+			pthread_cond_broadcast(&hr->hr_cv);
+		}
+	}
+	return (hr->hr_active && hr->hr_gen == gen && !fate_decided(m));
+}
+
+/*
+ * This vCPU cannot run again by itself: halted with interrupts disabled
+ * and no NMI, SMI or injection pending, or waiting for INIT/SIPI (only
+ * another vCPU can start it).  Called with every vCPU out of KVM_RUN.
+ */
+static bool
+vcpu_cannot_run(struct vcpu_info *vi)
 {
 	uint64_t rflags;
 	uint32_t mp;
-	int halted = 0;
+	bool pending;
 
 	if (vm_get_mp_state(vi->vi_vcpu, &mp) != 0)
-		return;
+		return (false);
 	switch (mp) {
-	case KVM_MP_STATE_HALTED:
-		if (vm_get_register(vi->vi_vcpu, VM_REG_GUEST_RFLAGS,
-		    &rflags) == 0 && (rflags & (1u << 9)) == 0)
-			halted = 1;
-		break;
 	case KVM_MP_STATE_UNINITIALIZED:
 	case KVM_MP_STATE_INIT_RECEIVED:
-		halted = 1;
-		break;
+		return (true);
+	case KVM_MP_STATE_HALTED:
+		return (vm_get_register(vi->vi_vcpu, VM_REG_GUEST_RFLAGS,
+		    &rflags) == 0 && (rflags & (1u << 9)) == 0 &&
+		    vm_wake_pending(vi->vi_vcpu, &pending) == 0 && !pending);
 	default:
-		break;
+		return (false);
 	}
-	__atomic_store_n(&vi->vi_halted, halted, __ATOMIC_SEQ_CST);
-	if (halted && all_halted(vi->vi_m))
+}
+
+/* A halt round, on a vCPU thread kicked out of KVM_RUN for it. */
+static void
+vcpu_halt_round(struct vcpu_info *vi)
+{
+	struct machine *m = vi->vi_m;
+	struct halt_round *hr = &m->m_round;
+	bool halted, verdict = false;
+	uint64_t gen;
+
+	pthread_mutex_lock(&hr->hr_lock);
+	if (!hr->hr_active) {
+		pthread_mutex_unlock(&hr->hr_lock);
+		return;			/* abandoned before this vCPU came */
+	}
+	gen = hr->hr_gen;
+	if (++hr->hr_parked == hr->hr_want)
+		pthread_cond_broadcast(&hr->hr_cv);
+	if (!round_wait(m, gen, &hr->hr_parked)) {
+		pthread_mutex_unlock(&hr->hr_lock);
+		return;
+	}
+	pthread_mutex_unlock(&hr->hr_lock);
+
+	halted = vcpu_cannot_run(vi);
+
+	pthread_mutex_lock(&hr->hr_lock);
+	if (hr->hr_active && hr->hr_gen == gen) {
+		hr->hr_halted += halted;
+		if (++hr->hr_probed == hr->hr_want) {
+			verdict = hr->hr_halted == hr->hr_want;
+			hr->hr_active = false;
+			pthread_cond_broadcast(&hr->hr_cv);
+		} else
+			(void)round_wait(m, gen, &hr->hr_probed);
+	}
+	pthread_mutex_unlock(&hr->hr_lock);
+	if (verdict)
 		machine_suspend(VM_SUSPEND_HALT);
 }
 
+/* Work asked of this thread between two KVM_RUNs (vcpus_dump, the tick). */
+static void
+vcpu_requests(struct vcpu_info *vi)
+{
+	unsigned req = __atomic_exchange_n(&vi->vi_req, 0, __ATOMIC_SEQ_CST);
+
+	if (req & VCPU_REQ_DUMP)
+		vm_dump_vcpu(vi->vi_vcpu, stderr);
+	if (req & VCPU_REQ_ROUND)
+		vcpu_halt_round(vi);
+}
+
+/*
+ * A requester sets vi_req, then kicks (immediate_exit, then the signal);
+ * the loop clears immediate_exit (a sequentially consistent store), then
+ * reads vi_req: a request is seen now or makes the next KVM_RUN return at
+ * once, even when an exit handler cleared immediate_exit itself.
+ */
 static void
 vm_loop(struct vcpu_info *vi)
 {
@@ -458,15 +557,15 @@ vm_loop(struct vcpu_info *vi)
 	uint32_t reason;
 	int error;
 
-	while (__atomic_load_n(&m->m_fate, __ATOMIC_ACQUIRE) == VM_SUSPEND_NONE) {
+	while (!fate_decided(m)) {
+		if (__atomic_load_n(&vi->vi_req, __ATOMIC_SEQ_CST) != 0) {
+			vcpu_requests(vi);
+			continue;
+		}
 		error = vm_run(vi->vi_vcpu);
 		if (error == -EINTR || error == -EAGAIN) {
 			vcpu_set_immediate_exit(vi->vi_vcpu, false);
 			STAT_INC(vi, intr);
-			if (__atomic_exchange_n(&vi->vi_dump, 0, __ATOMIC_SEQ_CST))
-				vm_dump_vcpu(vi->vi_vcpu, stderr);
-			if (__atomic_exchange_n(&vi->vi_probe, 0, __ATOMIC_SEQ_CST))
-				vcpu_probe_halt(vi);
 			continue;
 		}
 		if (error != 0) {
@@ -476,7 +575,6 @@ vm_loop(struct vcpu_info *vi)
 			break;
 		}
 		COUNT(&vi->vi_nexits);
-		__atomic_store_n(&vi->vi_halted, 0, __ATOMIC_RELAXED);
 		reason = run->exit_reason;
 		if (reason >= nitems(vmexit_handlers) ||
 		    vmexit_handlers[reason] == NULL) {
@@ -486,7 +584,9 @@ vm_loop(struct vcpu_info *vi)
 			machine_suspend(VM_SUSPEND_ERROR);
 			break;
 		}
+		__atomic_store_n(&vi->vi_in_exit, 1, __ATOMIC_RELAXED);
 		how = vmexit_handlers[reason](vi, run);
+		__atomic_store_n(&vi->vi_in_exit, 0, __ATOMIC_RELAXED);
 		if (how != VM_SUSPEND_NONE) {
 			machine_suspend(how);
 			break;
@@ -603,6 +703,7 @@ vcpu_kick(struct vcpu_info *vi)
 		pthread_kill(vi->vi_thread, SIG_VCPU_KICK);
 }
 
+/* The fate is decided: out of KVM_RUN, and out of any halt round. */
 void
 vcpus_kick_all(struct machine *m)
 {
@@ -610,6 +711,9 @@ vcpus_kick_all(struct machine *m)
 
 	for (i = 0; i < m->m_ncpus; i++)
 		vcpu_kick(&m->m_vcpus[i]);
+	pthread_mutex_lock(&m->m_round.hr_lock);
+	pthread_cond_broadcast(&m->m_round.hr_cv);
+	pthread_mutex_unlock(&m->m_round.hr_lock);
 }
 
 void
@@ -625,34 +729,63 @@ vcpus_join(struct machine *m)
 	}
 }
 
+static void
+vcpu_request(struct vcpu_info *vi, unsigned req)
+{
+	__atomic_or_fetch(&vi->vi_req, req, __ATOMIC_SEQ_CST);
+	vcpu_kick(vi);
+}
+
 void
 vcpus_dump(struct machine *m)
 {
 	int i;
 
-	for (i = 0; i < m->m_ncpus; i++) {
-		__atomic_store_n(&m->m_vcpus[i].vi_dump, 1, __ATOMIC_SEQ_CST);
-		vcpu_kick(&m->m_vcpus[i]);
-	}
+	for (i = 0; i < m->m_ncpus; i++)
+		vcpu_request(&m->m_vcpus[i], VCPU_REQ_DUMP);
 }
 
 void
 vcpus_halt_tick(struct machine *m)
 {
+	struct halt_round *hr = &m->m_round;
 	struct vcpu_info *vi;
+	bool busy = false;
 	uint64_t n;
-	int i;
+	int i, want = 0;
 
 	if (m->m_pvm_quirks)
 		pvm_check_patch(&m->m_pvm, vm_gmem(m->m_ctx));
 	for (i = 0; i < m->m_ncpus; i++) {
 		vi = &m->m_vcpus[i];
 		n = __atomic_load_n(&vi->vi_nexits, __ATOMIC_RELAXED);
-		if (n == vi->vi_seen) {
-			/* No exit since the last tick: is it halted? */
-			__atomic_store_n(&vi->vi_probe, 1, __ATOMIC_SEQ_CST);
-			vcpu_kick(vi);
-		}
+		/* An exit this tick, or one still being handled (blocked). */
+		if (n != vi->vi_seen ||
+		    __atomic_load_n(&vi->vi_in_exit, __ATOMIC_RELAXED))
+			busy = true;
 		vi->vi_seen = n;
+		want += vi->vi_started;
 	}
+	if (busy || want == 0 || fate_decided(m))
+		return;
+	/* vCPUs never started cannot run: they count as halted. */
+	pthread_mutex_lock(&hr->hr_lock);
+	if (hr->hr_active) {
+		pthread_mutex_unlock(&hr->hr_lock);
+		return;
+	}
+	hr->hr_active = true;
+	hr->hr_gen++;
+	hr->hr_want = want;
+	hr->hr_parked = hr->hr_probed = hr->hr_halted = 0;
+	clock_gettime(CLOCK_MONOTONIC, &hr->hr_deadline);
+	hr->hr_deadline.tv_nsec += HALT_ROUND_MS * 1000000L;
+	if (hr->hr_deadline.tv_nsec >= 1000000000L) {
+		hr->hr_deadline.tv_sec++;
+		hr->hr_deadline.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_unlock(&hr->hr_lock);
+	for (i = 0; i < m->m_ncpus; i++)
+		if (m->m_vcpus[i].vi_started)
+			vcpu_request(&m->m_vcpus[i], VCPU_REQ_ROUND);
 }

@@ -602,6 +602,27 @@ vm_get_mp_state(struct vcpu *vcpu, uint32_t *state)
 	return (error < 0 ? error : 0);
 }
 
+int
+vm_wake_pending(struct vcpu *vcpu, bool *pending)
+{
+	struct kvm_vcpu_events ev;
+	int error;
+
+	error = kvm_ioctl(vcpu->fd, KVM_GET_VCPU_EVENTS, &ev);
+	if (error < 0)
+		return (error);
+	/*
+	 * NMI and SMI end a HLT whatever RFLAGS.IF says (Intel SDM vol. 3A
+	 * §6.7, §34.2); an event being injected is delivered at the next
+	 * entry.  A masked NMI counts too: rather not decide than be wrong.
+	 */
+	*pending = ev.nmi.pending || ev.nmi.injected ||
+	    ev.exception.injected || ev.exception.pending ||
+	    ev.interrupt.injected ||
+	    ((ev.flags & KVM_VCPUEVENT_VALID_SMM) && ev.smi.pending);
+	return (0);
+}
+
 static void
 dump_seg(FILE *fp, const char *name, const struct kvm_segment *s)
 {
@@ -731,11 +752,13 @@ vm_dump_vcpu(struct vcpu *vcpu, FILE *fp)
 
 /*
  * Long-mode page walk (Intel SDM vol. 3A §4.5): PML5 (with CR4.LA57),
- * PML4, PDPT (1 GiB pages), PD (2 MiB pages), PT.
+ * PML4, PDPT (1 GiB pages), PD (2 MiB pages), PT.  With user, every level
+ * must allow user-mode access (U/S = 1, §4.6.1), as for an access made at
+ * CPL3.
  */
 static int
 gla2gpa_walk(struct vmctx *ctx, uint64_t cr3, bool la57, uint64_t gva,
-    uint64_t *gpa)
+    bool user, uint64_t *gpa)
 {
 	const uint64_t addr_mask = 0x000ffffffffff000ULL;
 	uint64_t table = cr3 & addr_mask, pte;
@@ -746,7 +769,7 @@ gla2gpa_walk(struct vmctx *ctx, uint64_t cr3, bool la57, uint64_t gva,
 		if (gmem_read64(&ctx->gmem, table + ((gva >> shift) & 0x1ff) * 8,
 		    &pte) != 0)
 			return (-EFAULT);
-		if ((pte & 1) == 0)
+		if ((pte & 1) == 0 || (user && (pte & 4) == 0))
 			return (-EFAULT);
 		if ((level == 3 || level == 2) && (pte & (1u << 7))) {
 			*gpa = (pte & addr_mask & ~((1ULL << shift) - 1)) |
@@ -759,10 +782,11 @@ gla2gpa_walk(struct vmctx *ctx, uint64_t cr3, bool la57, uint64_t gva,
 	return (0);
 }
 
-int
-vm_gla2gpa(struct vcpu *vcpu, uint64_t gva, uint64_t *gpa)
+static int
+gla2gpa(struct vcpu *vcpu, uint64_t gva, bool user, uint64_t *gpa)
 {
 	struct kvm_sregs s;
+	bool la57;
 	int error;
 
 	error = kvm_ioctl(vcpu->fd, KVM_GET_SREGS, &s);
@@ -770,24 +794,33 @@ vm_gla2gpa(struct vcpu *vcpu, uint64_t gva, uint64_t *gpa)
 		return (error);
 	if ((s.cr0 & (1u << 31)) == 0) {		/* paging off */
 		*gpa = gva;
-		return (0);
+		return (user ? -EFAULT : 0);
 	}
 	if ((s.efer & (1u << 10)) == 0)			/* not LMA */
 		return (-ENOTSUP);
-	return (gla2gpa_walk(vcpu->ctx, s.cr3, (s.cr4 & (1u << 12)) != 0, gva,
-	    gpa));
+	la57 = (s.cr4 & (1u << 12)) != 0;
+	/* User space is the lower canonical half (§3.3.7.1). */
+	if (user && (gva >> (la57 ? 56 : 47)) != 0)
+		return (-EFAULT);
+	return (gla2gpa_walk(vcpu->ctx, s.cr3, la57, gva, user, gpa));
+}
+
+int
+vm_gla2gpa(struct vcpu *vcpu, uint64_t gva, uint64_t *gpa)
+{
+	return (gla2gpa(vcpu, gva, false, gpa));
 }
 
 static int
 vm_copy_gva(struct vcpu *vcpu, uint64_t gva, void *buf, size_t len,
-    bool out)
+    bool out, bool user)
 {
 	uint64_t gpa;
 	size_t n;
 	int error;
 
 	while (len > 0) {
-		error = vm_gla2gpa(vcpu, gva, &gpa);
+		error = gla2gpa(vcpu, gva, user, &gpa);
 		if (error != 0)
 			return (error);
 		n = MIN(len, 4096 - (gva & 0xfff));
@@ -805,13 +838,20 @@ vm_copy_gva(struct vcpu *vcpu, uint64_t gva, void *buf, size_t len,
 int
 vm_copyin_gva(struct vcpu *vcpu, uint64_t gva, void *buf, size_t len)
 {
-	return (vm_copy_gva(vcpu, gva, buf, len, false));
+	return (vm_copy_gva(vcpu, gva, buf, len, false, false));
+}
+
+int
+vm_copyin_gva_user(struct vcpu *vcpu, uint64_t gva, void *buf, size_t len)
+{
+	return (vm_copy_gva(vcpu, gva, buf, len, false, true));
 }
 
 int
 vm_copyout_gva(struct vcpu *vcpu, uint64_t gva, const void *buf, size_t len)
 {
-	return (vm_copy_gva(vcpu, gva, (void *)(uintptr_t)buf, len, true));
+	return (vm_copy_gva(vcpu, gva, (void *)(uintptr_t)buf, len, true,
+	    false));
 }
 
 static void

@@ -141,8 +141,18 @@ int	vm_get_msr(struct vcpu *vcpu, uint32_t index, uint64_t *val)
 int	vm_get_tsc_khz(struct vcpu *vcpu);
 int	vm_set_msr(struct vcpu *vcpu, uint32_t index, uint64_t val)
 	    __must_check;
-/* KVM_MP_STATE_* of the vCPU. */
+/*
+ * KVM_MP_STATE_* of the vCPU.  KVM accepts a pending INIT or SIPI first,
+ * so a vCPU just sent its SIPI reads RUNNABLE.
+ */
 int	vm_get_mp_state(struct vcpu *vcpu, uint32_t *state) __must_check;
+/*
+ * *pending = true when the vCPU has an event that ends a HLT even with
+ * interrupts disabled, or one KVM is about to deliver: an NMI or SMI
+ * pending or being injected, an exception or interrupt being injected.
+ * Returns 0 or -errno.
+ */
+int	vm_wake_pending(struct vcpu *vcpu, bool *pending) __must_check;
 
 /* Interrupt lines: ISA IRQs 0-15 reach both PIC and IOAPIC. */
 int	vm_irq_line(struct vmctx *ctx, unsigned gsi, int level);
@@ -181,6 +191,13 @@ int	vm_gla2gpa(struct vcpu *vcpu, uint64_t gva, uint64_t *gpa) __must_check;
 int	vm_copyin_gva(struct vcpu *vcpu, uint64_t gva, void *buf, size_t len)
 	    __must_check;
 int	vm_copyout_gva(struct vcpu *vcpu, uint64_t gva, const void *buf,
+	    size_t len) __must_check;
+/*
+ * As vm_copyin_gva(), but only what the guest's user mode (CPL3) could
+ * read: a lower-half address on pages user-accessible at every level of
+ * the tables.  -EFAULT otherwise, or with paging off.
+ */
+int	vm_copyin_gva_user(struct vcpu *vcpu, uint64_t gva, void *buf,
 	    size_t len) __must_check;
 
 /* Print the vCPU's registers (exit diagnostics). */

@@ -374,6 +374,10 @@ QWAIT='^halting with interrupts off$' QSEND='info registers;quit' \
     QLOG='RFL=[0-9a-f]{5}[014589cd][0-9a-f]{2} .*CPL=0 .*HLT=1' \
     qemu halt halt "" host-qmp-quit 'halting with interrupts off' \
     -- '^FAIL' 'kit: exception'
+# halt_race: the AP computes for 1.5 s while the BSP is halted, then
+# powers off.
+QARGS="-smp 2" qemu halt_race halt_race "" guest-shutdown '^AP 1: computed ' \
+    "${ok[@]}"
 qemu fault fault "" guest-reset '^FAIL exception$' 'exception 14 \(#PF\)' \
     'address 0x200000000' -- '^PASS' 'did not fault'
 qemu unclaimed unclaimed "msr=gp hole_byte=0" guest-shutdown "${ok[@]}"
@@ -401,6 +405,11 @@ QACCEL=$emul_accel qemu "emul$emul_sfx" emul "" guest-shutdown \
     '^int3: 5 #BP' '^fwait: 3 done' "${ok[@]}"
 QACCEL=$emul_accel QARGS="-cpu max" qemu "emul-popcnt$emul_sfx" emul popcnt \
     guest-shutdown "$popcnt_ok" "${ok[@]}"
+# syscall: on a PVM host QEMU/KVM leaves a CPL3 syscall at LSTAR in user
+# mode, as khyve's repair alone fixes: there it runs under TCG, like emul.
+QACCEL=$emul_accel qemu "syscall$emul_sfx" syscall "" guest-shutdown \
+    '^first kernel: syscall entered ' '^after kexec: syscall entered ' \
+    "${ok[@]}"
 # boot64 has no PVH note: QEMU's -kernel cannot load it (docs/testing.md).
 qemu_start
 
@@ -421,6 +430,20 @@ khyve halt halt 1 2 "" 'halting with interrupts off' \
     -- '^FAIL' 'kit: exception'
 khyve halt-c2 halt 2 2 "" 'halting with interrupts off' \
     -- '^FAIL' 'kit: exception'
+# halt_race: the AP computes for 1.5 s without an exit while the BSP is
+# halted with interrupts off; khyve must wait for its poweroff (1), not
+# declare the VM halted (2).  Twice alone, then three times beside a CPU
+# hog that the runner starts and kills (and that ends by itself if the
+# runner dies first).
+khyve halt_race halt_race 2 1 "" '^AP 1: computed ' "${ok[@]}"
+khyve halt_race-2 halt_race 2 1 "" '^AP 1: computed ' "${ok[@]}"
+( while kill -0 $$ 2>/dev/null; do :; done ) &
+hog=$!
+for i in 1 2 3; do
+	khyve "halt_race-load-$i" halt_race 2 1 "" '^AP 1: computed ' "${ok[@]}"
+done
+kill -KILL "$hog" 2>/dev/null
+wait "$hog" 2>/dev/null
 khyve fault fault 1 3 "" '^FAIL exception$' 'exception 14 \(#PF\)' \
     'address 0x200000000' -- '^PASS' 'did not fault'
 # The MUST patterns go before "${ok[@]}": it ends with the FORBID list.
@@ -471,6 +494,20 @@ else
 	log_verdict emul-stats-hw emul 'emulated for KVM: int3 [0-9]+, fwait'
 	khyve emul-popcnt-hw emul 1 1 "popcnt" "$popcnt_ok" "${ok[@]}"
 fi
+# The PVM SYSCALL repair, armed on any host (x86.pvm_quirks=true): real
+# syscalls from CPL3 reach the guest's entry at CPL0 (natively, or
+# repaired on a PVM host), jumps to LSTAR with made-up RCX/R11 are the
+# #PF they are (four: two before, two after a simulated kexec), and after
+# the kexec the old #PF entry is left alone and the new one patched.
+KOPTS="-o x86.pvm_quirks=true -o stats=true" khyve syscall syscall 1 1 \
+    "hook" '^first kernel: syscall entered ' '^after kexec: syscall entered ' \
+    '^kexec: after 600 ms, old #PF entry 90 90 90, new one .* e6 ef ' \
+    "${ok[@]}"
+# Repaired: the two real syscalls on a PVM host, none where SYSCALL works.
+repaired=0
+[ -n "$pvm_host" ] && repaired=2
+log_verdict syscall-stats syscall \
+    "system calls repaired $repaired, user faults at LSTAR delivered 4,"
 # An ELF64 without a PVH note is entered through the Linux 64-bit boot
 # protocol (boot64.c); the guest prints the command line it read back.
 boot64_elf=$BUILD/guest/boot64.elf

@@ -26,13 +26,6 @@
 static volatile uint64_t ticks, pit_ticks, deadline_ticks;
 static uint64_t deadline_step;		/* TSC ticks in 1 ms */
 
-static inline void
-wrmsr(uint32_t msr, uint64_t v)
-{
-	__asm__ volatile("wrmsr" :: "c"(msr), "a"((uint32_t)v),
-	    "d"((uint32_t)(v >> 32)) : "memory");
-}
-
 static int
 irq_hook(struct trap_frame *f)
 {

@@ -9,9 +9,11 @@
  *    own kernel text.  The monitor patches the first bytes of the guest's
  *    #PF entry (found through its IDT) with "out %al,$PVM_HOOK_PORT"; on
  *    that exit it reads the exception frame and, for a user-mode fault at
- *    LSTAR, re-enters the kernel as SYSCALL would have.  The replaced
+ *    LSTAR that a SYSCALL left (not one a user program forged by jumping
+ *    there), re-enters the kernel as SYSCALL would have.  The replaced
  *    bytes are no-ops (a NOP or ENDBR64 without IBT), so other faults
- *    simply continue into the real handler.
+ *    simply continue into the real handler.  Every LSTAR write looks at
+ *    the IDT again, so a kernel started by kexec is armed in its turn.
  */
 #include <errno.h>
 #include <string.h>
@@ -149,14 +151,10 @@ pvm_patch_for(const uint8_t *b, size_t n, uint8_t out[4])
 int
 pvm_arm(struct pvm_state *ps, struct vcpu *vcpu, struct gmem *mem)
 {
-	uint8_t gate[16], orig[4], patch[4];
+	uint8_t gate[16];
 	uint64_t idt, entry, gpa;
 	uint16_t limit;
-	unsigned n;
 
-	if (__atomic_load_n(&ps->ps_pf_gpa, __ATOMIC_ACQUIRE) != 0 ||
-	    ps->ps_refused)
-		return (0);
 	if (vm_get_idtr(vcpu, &idt, &limit) != 0 || limit < 15 * 16 - 1 ||
 	    vm_copyin_gva(vcpu, idt + 14 * 16, gate, sizeof(gate)) != 0)
 		return (-EFAULT);
@@ -165,52 +163,162 @@ pvm_arm(struct pvm_state *ps, struct vcpu *vcpu, struct gmem *mem)
 	    (uint64_t)gate[6] << 16 | (uint64_t)gate[7] << 24 |
 	    (uint64_t)gate[8] << 32 | (uint64_t)gate[9] << 40 |
 	    (uint64_t)gate[10] << 48 | (uint64_t)gate[11] << 56;
-	if ((gate[5] & 0x80) == 0 || vm_gla2gpa(vcpu, entry, &gpa) != 0 ||
-	    (gpa & 0xfff) > 0xffc || gmem_read(mem, gpa, orig, 4) != 0)
+	if ((gate[5] & 0x80) == 0 || vm_gla2gpa(vcpu, entry, &gpa) != 0)
 		return (-EFAULT);
-	n = pvm_patch_for(orig, sizeof(orig), patch);
-	if (n == 0 && !(orig[0] == 0xe6 && orig[1] == PVM_HOOK_PORT)) {
-		ps->ps_refused = true;
+	return (pvm_arm_at(ps, mem, entry, gpa));
+}
+
+static int
+arm_locked(struct pvm_state *ps, struct gmem *mem, uint64_t entry,
+    uint64_t gpa)
+{
+	uint64_t armed = __atomic_load_n(&ps->ps_pf_gpa, __ATOMIC_RELAXED);
+	uint8_t cur[4], patch[4];
+	unsigned n;
+
+	if ((gpa & 0xfff) > 0xffc || gmem_read(mem, gpa, cur, sizeof(cur)) != 0)
+		return (-EFAULT);
+	if (armed != 0 && armed != gpa) {
+		/*
+		 * A new kernel (kexec) with its #PF entry elsewhere: the old
+		 * address is that kernel's memory now.  Leave it as it is.
+		 */
+		__atomic_store_n(&ps->ps_pf_gpa, 0, __ATOMIC_RELEASE);
+		ps->ps_patch_len = 0;
+		log_info("pvm: the page-fault entry moved from gpa 0x%llx to "
+		    "0x%llx (a new kernel): re-arming there",
+		    (unsigned long long)armed, (unsigned long long)gpa);
+		armed = 0;
+	}
+	if (armed == gpa && (ps->ps_patch_len == 0 ||
+	    memcmp(cur, ps->ps_patch, ps->ps_patch_len) == 0))
+		return (0);			/* another CPU's LSTAR write */
+	n = pvm_patch_for(cur, sizeof(cur), patch);
+	if (n == 0 && !(cur[0] == 0xe6 && cur[1] == PVM_HOOK_PORT)) {
+		if (gpa == ps->ps_refused_gpa)
+			return (-ENOEXEC);
+		ps->ps_refused_gpa = gpa;
 		log_warnx("pvm: the guest's page-fault entry at 0x%llx starts "
 		    "with %02x %02x %02x %02x, which khyve does not recognise: "
 		    "system calls from its user mode will not work on this host",
-		    (unsigned long long)entry, orig[0], orig[1], orig[2], orig[3]);
+		    (unsigned long long)entry, cur[0], cur[1], cur[2], cur[3]);
 		return (-ENOEXEC);
 	}
-	if (n != 0) {
-		memcpy(ps->ps_patch, patch, n);
-		ps->ps_patch_len = n;
-		if (gmem_write(mem, gpa, patch, n) != 0)
-			return (-EFAULT);
-	}
+	/* Found already patched (n == 0): what it replaced is unknown. */
+	if (n != 0 && gmem_write(mem, gpa, patch, n) != 0)
+		return (-EFAULT);
+	memcpy(ps->ps_patch, patch, n);
+	ps->ps_patch_len = n;
+	ps->ps_rewrites = 0;
+	ps->ps_refused_gpa = 0;
+	__atomic_store_n(&ps->ps_entry, entry, __ATOMIC_RELAXED);
 	__atomic_store_n(&ps->ps_pf_gpa, gpa, __ATOMIC_RELEASE);
 	log_info("pvm: system-call repair armed (page-fault entry 0x%llx)",
 	    (unsigned long long)entry);
 	return (0);
 }
 
+int
+pvm_arm_at(struct pvm_state *ps, struct gmem *mem, uint64_t entry,
+    uint64_t gpa)
+{
+	int error;
+
+	pthread_mutex_lock(&ps->ps_lock);
+	error = arm_locked(ps, mem, entry, gpa);
+	pthread_mutex_unlock(&ps->ps_lock);
+	return (error);
+}
+
 void
 pvm_check_patch(struct pvm_state *ps, struct gmem *mem)
 {
-	uint64_t gpa = __atomic_load_n(&ps->ps_pf_gpa, __ATOMIC_ACQUIRE);
 	uint8_t cur[4], patch[4];
+	uint64_t gpa;
 
+	pthread_mutex_lock(&ps->ps_lock);
+	gpa = __atomic_load_n(&ps->ps_pf_gpa, __ATOMIC_RELAXED);
 	if (gpa == 0 || ps->ps_patch_len == 0 ||
-	    gmem_read(mem, gpa, cur, 4) != 0 ||
+	    ps->ps_rewrites > PVM_REPATCH_MAX ||
+	    gmem_read(mem, gpa, cur, sizeof(cur)) != 0 ||
 	    memcmp(cur, ps->ps_patch, ps->ps_patch_len) == 0)
-		return;
-	/* Re-patch only over a form we recognise (the guest re-wrote NOPs). */
-	if (pvm_patch_for(cur, sizeof(cur), patch) == ps->ps_patch_len &&
-	    gmem_write(mem, gpa, ps->ps_patch, ps->ps_patch_len) == 0)
+		goto out;
+	/*
+	 * Only a NOP form as long as the one replaced (alternatives
+	 * rewriting the padding) is ours to replace again: other bytes are
+	 * the guest's, perhaps a new kernel's before it sets LSTAR.
+	 */
+	if (pvm_patch_for(cur, sizeof(cur), patch) != ps->ps_patch_len)
+		goto out;
+	if (ps->ps_rewrites++ == PVM_REPATCH_MAX) {
+		log_warnx("pvm: the guest rewrote its page-fault entry at gpa "
+		    "0x%llx %u times: leaving it alone (system calls from its "
+		    "user mode may stop working)", (unsigned long long)gpa,
+		    PVM_REPATCH_MAX);
+		goto out;
+	}
+	if (gmem_write(mem, gpa, ps->ps_patch, ps->ps_patch_len) == 0)
 		log_debug("pvm: page-fault entry re-patched");
+out:
+	pthread_mutex_unlock(&ps->ps_lock);
+}
+
+#define RFLAGS_IF	(1ULL << 9)
+#define RFLAGS_IOPL	(3ULL << 12)
+#define RFLAGS_RF	(1ULL << 16)
+#define RFLAGS_VM	(1ULL << 17)
+#define RFLAGS_VIF	(1ULL << 19)
+#define RFLAGS_VIP	(1ULL << 20)
+/* What user mode cannot change itself (POPF at CPL3, IOPL 0: SDM vol. 2B). */
+#define RFLAGS_PRIV	(RFLAGS_IF | RFLAGS_IOPL | RFLAGS_VM | RFLAGS_VIF | \
+			    RFLAGS_VIP)
+
+/*
+ * SYSCALL (SDM vol. 2B) sets RCX to the next instruction, R11 to RFLAGS,
+ * and the kernel's return (SYSRET, or IRET of a frame built from R11)
+ * restores RFLAGS from R11, IOPL and IF included.  A user program that
+ * jumps to LSTAR takes the same fault here but chooses RCX and R11: it
+ * must not become a kernel entry that returns with IOPL 3 or IF 0.  So:
+ *
+ * - RCX - 2 holds 0f 05 (syscall) in memory user mode can read: what a
+ *   SYSCALL left, or at worst a SYSCALL the program could have made there.
+ * - R11 is RFLAGS of the fault frame (RF aside: a fault frame has it
+ *   set, SDM vol. 3A §18.3.1.1), i.e. the flags the program had.  A host
+ *   that applied MSR_SFMASK before the fault would show RFLAGS = R11 &
+ *   ~SFMASK instead; that is accepted too, but then R11 must claim the
+ *   least privilege (IF 1, IOPL 0, no VM/VIF/VIP), since the frame no
+ *   longer says what the program had.
+ *
+ * XXX: which of the two this host does is to be measured there with
+ * tests/guest/syscall.c ("measure"); neither form lets R11 raise IOPL or
+ * clear IF beyond what the frame shows.
+ */
+bool
+pvm_syscall_left(const uint8_t *insn, uint64_t r11, uint64_t rflags,
+    uint64_t sfmask)
+{
+	if (insn == NULL || insn[0] != 0x0f || insn[1] != 0x05)
+		return (false);
+	if (((r11 ^ rflags) & ~RFLAGS_RF) == 0)
+		return (true);
+	return ((((r11 & ~sfmask) ^ rflags) & ~RFLAGS_RF) == 0 &&
+	    (r11 & RFLAGS_PRIV) == RFLAGS_IF);
 }
 
 int
 pvm_hook(struct pvm_state *ps, struct vcpu *vcpu)
 {
-	uint64_t frame[5], rsp, lstar, star, sfmask;
+	uint64_t frame[5], rip, rsp, lstar, star, sfmask, rcx, r11;
+	uint8_t insn[2];
+	bool readable;
 	int error;
 
+	/* Only the OUT at the armed entry, not one the guest has elsewhere. */
+	error = vm_get_register(vcpu, VM_REG_GUEST_RIP, &rip);
+	if (error != 0)
+		return (error);
+	if (rip != __atomic_load_n(&ps->ps_entry, __ATOMIC_RELAXED) + 2)
+		return (0);
 	/* RSP points at the error code; then RIP, CS, RFLAGS, RSP, SS. */
 	error = vm_get_register(vcpu, VM_REG_GUEST_RSP, &rsp);
 	if (error == 0)
@@ -223,12 +331,27 @@ pvm_hook(struct pvm_state *ps, struct vcpu *vcpu)
 		__atomic_add_fetch(&ps->ps_faults, 1, __ATOMIC_RELAXED);
 		return (0);
 	}
-	error = vm_get_msr(vcpu, MSR_STAR, &star);
+	error = vm_get_register(vcpu, VM_REG_GUEST_RCX, &rcx);
+	if (error == 0)
+		error = vm_get_register(vcpu, VM_REG_GUEST_R11, &r11);
+	if (error == 0)
+		error = vm_get_msr(vcpu, MSR_STAR, &star);
 	if (error == 0)
 		error = vm_get_msr(vcpu, MSR_SFMASK, &sfmask);
-	if (error == 0)
-		error = vm_syscall_enter(vcpu, star, lstar, frame[3],
-		    frame[2] & ~sfmask);
+	if (error != 0)
+		return (error);
+	readable = rcx >= 2 && vm_copyin_gva_user(vcpu, rcx - 2, insn,
+	    sizeof(insn)) == 0;
+	if (!pvm_syscall_left(readable ? insn : NULL, r11, frame[2], sfmask)) {
+		__atomic_add_fetch(&ps->ps_forged, 1, __ATOMIC_RELAXED);
+		log_warnx_rl("pvm: a user-mode page fault at LSTAR that no "
+		    "SYSCALL left (rcx 0x%llx, r11 0x%llx, rflags 0x%llx): "
+		    "delivered to the guest", (unsigned long long)rcx,
+		    (unsigned long long)r11, (unsigned long long)frame[2]);
+		return (0);
+	}
+	error = vm_syscall_enter(vcpu, star, lstar, frame[3],
+	    frame[2] & ~sfmask & ~RFLAGS_RF);
 	if (error == 0)
 		__atomic_add_fetch(&ps->ps_syscalls, 1, __ATOMIC_RELAXED);
 	return (error);

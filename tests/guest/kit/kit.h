@@ -91,6 +91,21 @@ static inline uint16_t read_cs(void)
 static inline unsigned cpu_cpl(void) { return read_cs() & 3; }
 static inline uint64_t read_rflags(void)
 { uint64_t v; __asm__ volatile("pushfq; popq %0" : "=r"(v)); return v; }
+static inline uint64_t read_cr2(void)
+{ uint64_t v; __asm__ volatile("mov %%cr2, %0" : "=r"(v)); return v; }
+/* rdmsr / wrmsr: CPL0 only. */
+static inline uint64_t rdmsr(uint32_t msr)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return ((uint64_t)hi << 32) | lo;
+}
+static inline void wrmsr(uint32_t msr, uint64_t v)
+{
+	__asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v),
+	    "d"((uint32_t)(v >> 32)) : "memory");
+}
 #define RFLAGS_IF	(1UL << 9)
 #define RFLAGS_IOPL(f)	(((f) >> 12) & 3)
 

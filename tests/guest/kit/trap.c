@@ -26,15 +26,6 @@ guest_set_trap_hook(trap_hook_t hook)
 	trap_hook = hook;
 }
 
-static uint64_t
-read_cr2(void)
-{
-	uint64_t v;
-
-	__asm__ volatile("mov %%cr2, %0" : "=r"(v));
-	return (v);
-}
-
 /*
  * A #GP from CPL3 on IN/OUT: the body asked for IOPL=3, which hardware
  * KVM honours, but nested software-assisted KVM runs CPL3 with IOPL=0.
