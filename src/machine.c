@@ -222,14 +222,18 @@ build_tables(struct machine *m)
 	struct acpi_intx intx[PCI_MAXSLOTS * 4];
 	struct acpi_config ac;
 	uint64_t rsdp;
+	unsigned nintx;
 	int error;
 
+	/* The PCI INTx lines, for the MP table and the DSDT's _PRT. */
+	nintx = pci_lintr_routes(intx, nitems(intx));
 	/* MP tables carry 8-bit APIC IDs: none for larger VMs. */
 	if (config_bool(NULL, "x86.mptable", true) && m->m_ncpus > 254)
 		log_warnx("-c %d: no MP table above 254 vCPUs (as with -Y)",
 		    m->m_ncpus);
 	else if (config_bool(NULL, "x86.mptable", true)) {
-		error = mptable_build(vm_gmem(m->m_ctx), m->m_ncpus);
+		error = mptable_build_intx(vm_gmem(m->m_ctx), m->m_ncpus,
+		    intx, nintx);
 		if (error != 0) {
 			errno = -error;
 			fatal(KHYVE_EXIT_ERROR, "cannot build the MP table");
@@ -242,7 +246,7 @@ build_tables(struct machine *m)
 	ac.pci = true;
 	ac.com_mask = lpc_com_mask();
 	ac.intx = intx;
-	ac.nintx = pci_lintr_routes(intx, nitems(intx));
+	ac.nintx = nintx;
 	ac.ecam_base = PCI_ECAM_BASE;
 	ac.ecam_buses = PCI_ECAM_SIZE >> 20;
 	error = acpi_build(vm_gmem(m->m_ctx), &ac, &rsdp);
