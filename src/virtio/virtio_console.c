@@ -317,7 +317,7 @@ vcon_reset(void *arg)
 
 	for (i = 0; i < VCON_MAX_PORTS; i++) {
 		p = &sc->sc_ports[i];
-		p->p_added = p->p_ready = false;
+		p->p_ready = false;
 		p->p_guest_open = p->p_host_open = false;
 		p->p_ctl = 0;
 		p->p_tx_part = false;
@@ -348,6 +348,9 @@ vcon_features(void *arg, uint64_t negotiated)
 	struct vcon_softc *sc = arg;
 
 	sc->sc_mp = (negotiated & VIRTIO_CONSOLE_F_MULTIPORT) != 0;
+	if (sc->sc_multiport && !sc->sc_mp)
+		log_warnx_rl("%s: the driver did not accept MULTIPORT: only "
+		    "port 0 is used", sc->sc_vs.vs_pi->pi_name);
 }
 
 static const struct virtio_devops vcon_ops = {

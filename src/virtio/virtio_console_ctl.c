@@ -71,22 +71,20 @@ vcon_ctl_bad(struct vcon_softc *sc, const char *why, uint32_t id,
 	    sc->sc_vs.vs_pi->pi_name, vcon_event_name(ev), id, why);
 }
 
-/* A port the driver was told of (DEVICE_ADD went out), or NULL. */
+/*
+ * The port a message names, or NULL.  A configured port counts even when
+ * this driver was not told of it since the last reset: a Linux driver
+ * resuming from suspend sends PORT_READY for the ports it had, without
+ * a DEVICE_READY first (virtcons_restore()).
+ */
 static struct vcon_port *
 vcon_ctl_port(struct vcon_softc *sc, uint32_t id, uint16_t ev)
 {
-	struct vcon_port *p;
-
-	if (id >= sc->sc_max_ports) {
+	if (id >= sc->sc_max_ports || !sc->sc_ports[id].p_on) {
 		vcon_ctl_bad(sc, "no such port", id, ev);
 		return (NULL);
 	}
-	p = &sc->sc_ports[id];
-	if (!p->p_on || !p->p_added) {
-		vcon_ctl_bad(sc, "port not announced", id, ev);
-		return (NULL);
-	}
-	return (p);
+	return (&sc->sc_ports[id]);
 }
 
 static void
@@ -283,6 +281,10 @@ vcon_ctl_flush(struct vcon_softc *sc)
 
 	if (!sc->sc_mp || !vcon_qlive(sc, VCON_CTRL_RXQ))
 		return;
+	for (i = 0; i < sc->sc_max_ports && sc->sc_ports[i].p_ctl == 0; i++)
+		;
+	if (i == sc->sc_max_ports)
+		return;				/* nothing to say */
 	for (i = 0; i < sc->sc_max_ports && r > 0; i++) {
 		p = &sc->sc_ports[i];
 		while (p->p_ctl != 0 && r > 0) {
@@ -292,15 +294,14 @@ vcon_ctl_flush(struct vcon_softc *sc)
 			    len)) <= 0)
 				break;			/* it waits */
 			p->p_ctl &= ~bit;
-			if (len != 0 && bit == VCON_CTL_ADD)
-				p->p_added = true;
 			if (len != 0 && bit == VCON_CTL_OPEN)
 				p->p_host_open = open;
 		}
 	}
 	if (r < 0)
 		virtio_needs_reset(&sc->sc_vs, VCON_CTRL_RXQ);
-	/* Always: the batch ends even when nothing was sent. */
+	/* Always once a chain was looked for: the batch ends even when
+	 * nothing was sent. */
 	if (vq_endchains(vq))
 		virtio_vq_interrupt(&sc->sc_vs, VCON_CTRL_RXQ);
 }

@@ -40,7 +40,6 @@ struct vcon_port {
 	struct tty_backend *p_tb;	/* NULL until opened, after close */
 	int		p_rxq, p_txq;	/* its queues */
 	/* The driver's view; cleared by a reset. */
-	bool		p_added;	/* DEVICE_ADD sent */
 	bool		p_ready;	/* PORT_READY(1) received */
 	bool		p_guest_open;	/* PORT_OPEN(1) received */
 	bool		p_host_open;	/* the last PORT_OPEN sent said open */

@@ -680,8 +680,8 @@ TEST(hostile_control_messages)
 	CHECK_EQ(build(), 0);
 	CHECK_EQ(vdrv_probe(&d, &fv, SLOT, false), 0);
 	drv_start(VIRTIO_CONSOLE_F_MULTIPORT, 8);
-	/* Before DEVICE_READY nothing is announced, so nothing is known. */
-	ctl_send(0, VIRTIO_CONSOLE_PORT_READY, 1);
+	/* Not a port. */
+	ctl_send(1, VIRTIO_CONSOLE_PORT_READY, 1);
 	/* A device-readable control receive buffer is refused (given back
 	 * empty); the message goes into the next good one. */
 	(void)tq_post(VCON_CTRL_RXQ, slot_gpa(VCON_CTRL_RXQ,
@@ -706,6 +706,15 @@ TEST(hostile_control_messages)
 	ctl_send(0, VIRTIO_CONSOLE_PORT_OPEN, 1);	/* not ready yet */
 	ctl_send(0xffffffff, VIRTIO_CONSOLE_DEVICE_READY, 1);	/* again */
 	expect_none(100);
+	/* A PORT_READY without DEVICE_READY first (a driver resuming)
+	 * is answered. */
+	vdrv_set_status(&d, 0);
+	memset(tqs, 0, sizeof(tqs));
+	drv_start(VIRTIO_CONSOLE_F_MULTIPORT, 8);
+	guest_rx_post(VCON_CTRL_RXQ, 8, SLOTLEN);
+	ctl_send(0, VIRTIO_CONSOLE_PORT_READY, 1);
+	expect(&m, 0, VIRTIO_CONSOLE_PORT_NAME, -1);
+	CHECK_STR(m.data, "a");
 	/* The device still answers a good message. */
 	ctl_send(2, VIRTIO_CONSOLE_PORT_READY, 1);
 	expect(&m, 2, VIRTIO_CONSOLE_PORT_NAME, -1);
