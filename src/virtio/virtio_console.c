@@ -113,6 +113,24 @@ vcon_qport(struct vcon_softc *sc, int q)
 }
 
 void
+vcon_qend(struct vcon_softc *sc, int q, bool empty)
+{
+	struct vqueue *vq = virtio_vq(&sc->sc_vs, q);
+
+	/* Always, even when nothing was used: the batch ends. */
+	if (vq_endchains(vq))
+		virtio_vq_interrupt(&sc->sc_vs, q);
+	/*
+	 * With EVENT_IDX a driver that added chains during the pass may not
+	 * notify for them: it compared with the avail_event of before
+	 * (§2.7.10).  So a pass that ran out of chains looks once more, and
+	 * queues another pass on the worker when there are some.
+	 */
+	if (empty && vq_has_descs(vq))
+		virtio_requeue(&sc->sc_vs, q);
+}
+
+void
 vcon_input(struct vcon_port *p, bool on)
 {
 	if (p->p_input == on || p->p_tb == NULL)
@@ -184,9 +202,7 @@ vcon_rx(struct vcon_softc *sc, struct vcon_port *p)
 		waiting = true;
 	vcon_input(p, waiting);
 	p->p_rx_bytes += total;
-	/* Always: the batch ends even when nothing was given. */
-	if (vq_endchains(vq))
-		virtio_vq_interrupt(&sc->sc_vs, p->p_rxq);
+	vcon_qend(sc, p->p_rxq, n == 0);
 }
 
 /*
@@ -255,8 +271,7 @@ vcon_tx(struct vcon_softc *sc, int q, struct vcon_port *p)
 	}
 	if (n < 0)
 		virtio_needs_reset(&sc->sc_vs, q);
-	if (vq_endchains(vq))
-		virtio_vq_interrupt(&sc->sc_vs, q);
+	vcon_qend(sc, q, n == 0);
 }
 
 /* A backend's events (event-loop thread, or the exit drain). */

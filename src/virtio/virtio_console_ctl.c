@@ -179,8 +179,7 @@ vcon_ctl_recv(struct vcon_softc *sc)
 	}
 	if (n < 0)
 		virtio_needs_reset(&sc->sc_vs, VCON_CTRL_TXQ);
-	if (vq_endchains(vq))
-		virtio_vq_interrupt(&sc->sc_vs, VCON_CTRL_TXQ);
+	vcon_qend(sc, VCON_CTRL_TXQ, n == 0);
 	vcon_ctl_flush(sc);
 }
 
@@ -300,10 +299,8 @@ vcon_ctl_flush(struct vcon_softc *sc)
 	}
 	if (r < 0)
 		virtio_needs_reset(&sc->sc_vs, VCON_CTRL_RXQ);
-	/* Always once a chain was looked for: the batch ends even when
-	 * nothing was sent. */
-	if (vq_endchains(vq))
-		virtio_vq_interrupt(&sc->sc_vs, VCON_CTRL_RXQ);
+	/* Out of buffers with messages left: buffers may have come. */
+	vcon_qend(sc, VCON_CTRL_RXQ, r == 0);
 }
 
 void

@@ -74,6 +74,12 @@ struct vcon_softc {
 /* virtio_console.c */
 /* Queue q is configured, enabled, unbroken and the driver is running. */
 bool	vcon_qlive(struct vcon_softc *sc, int q);
+/*
+ * End a pass over queue q (vq_endchains, the interrupt); empty: the pass
+ * stopped because the batch had no more chains, so look for chains that
+ * came meanwhile.
+ */
+void	vcon_qend(struct vcon_softc *sc, int q, bool empty);
 /* The port carries data now: its driver side is open. */
 bool	vcon_port_live(struct vcon_softc *sc, const struct vcon_port *p);
 /* Move what the backend has into the port's receive buffers. */
