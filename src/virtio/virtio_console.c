@@ -245,8 +245,8 @@ vcon_tx(struct vcon_softc *sc, int q, struct vcon_port *p)
 		if (req.vr_nwrite != 0) {
 			/* §5.3.6.1: no device-writable buffers here. */
 			log_warnx_rl("%s: queue %d: device-writable transmit "
-			    "buffer given back unused", sc->sc_vs.vs_pi->pi_name,
-			    q);
+			    "buffer given back unused",
+			    sc->sc_vs.vs_pi->pi_name, q);
 			vq_relchain(vq, &req, 0);
 			continue;
 		}
@@ -492,7 +492,8 @@ vcon_config(struct vcon_softc *sc, const char *dev, struct config_node *nvl)
 		n = vcon_port_number(config_node_name(pn));
 		if (n < 0 || config_node_is_leaf(pn)) {
 			log_warnx("%s: port.%s: want port.N.path, N from 0 to "
-			    "%d", dev, config_node_name(pn), VCON_MAX_PORTS - 1);
+			    "%d", dev, config_node_name(pn),
+			    VCON_MAX_PORTS - 1);
 			return (-EINVAL);
 		}
 		if ((error = vcon_port_config(sc, dev, pn, (unsigned)n,

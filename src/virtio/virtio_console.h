@@ -38,13 +38,13 @@
 
 /* struct virtio_console_control (§5.3.6.2): le32 id, le16 event, value. */
 #define VCON_CTRL_LEN		8
-#define VIRTIO_CONSOLE_DEVICE_READY	0	/* driver: value 1 ok, 0 failed */
+#define VIRTIO_CONSOLE_DEVICE_READY	0	/* driver: 1 ok, 0 failed */
 #define VIRTIO_CONSOLE_DEVICE_ADD	1	/* device: a port (PORT_ADD) */
 #define VIRTIO_CONSOLE_DEVICE_REMOVE	2	/* device */
-#define VIRTIO_CONSOLE_PORT_READY	3	/* driver: value 1 ok, 0 failed */
+#define VIRTIO_CONSOLE_PORT_READY	3	/* driver: 1 ok, 0 failed */
 #define VIRTIO_CONSOLE_CONSOLE_PORT	4	/* device: value 1 */
 #define VIRTIO_CONSOLE_RESIZE		5	/* device: + le16 cols, rows */
-#define VIRTIO_CONSOLE_PORT_OPEN	6	/* both: value 1 open, 0 closed */
+#define VIRTIO_CONSOLE_PORT_OPEN	6	/* both: 1 open, 0 closed */
 #define VIRTIO_CONSOLE_PORT_NAME	7	/* device: + the name, no NUL */
 
 #define VCON_NAME_MAX		255	/* bytes of a port name */

@@ -205,7 +205,7 @@ guest_main(void)
 	GCHECK_EQ(pci_cfg_read16(0, (unsigned)slot, 0, 0x2e), 3);
 	iobase = (uint16_t)(pci_cfg_read32(0, (unsigned)slot, 0, 0x10) & ~3u);
 	GCHECK(pci_cfg_read32(0, (unsigned)slot, 0, 0x10) & 1);
-	pci_cfg_write16(0, (unsigned)slot, 0, 0x04, 0x5);	/* I/O, master */
+	pci_cfg_write16(0, (unsigned)slot, 0, 0x04, 0x5);	/* I/O, BM */
 	printf("virtio-console at 0:%d.0, I/O BAR at 0x%x\n", slot, iobase);
 
 	/* §5.3.5: emerg_wr works on a device nobody has set up. */
@@ -222,7 +222,7 @@ guest_main(void)
 	outl(iobase + VL_GUEST_FEATURES, F_SIZE);
 	GCHECK_EQ(inw(iobase + VL_CONFIG + 0), 80);		/* cols */
 	GCHECK_EQ(inw(iobase + VL_CONFIG + 2), 25);		/* rows */
-	GCHECK_EQ(inl(iobase + VL_CONFIG + 4), 1);		/* max_nr_ports */
+	GCHECK_EQ(inl(iobase + VL_CONFIG + 4), 1);		/* max ports */
 	vq_setup(&rxq, 0);
 	vq_setup(&txq, 1);
 	if (rxq.size == 0 || txq.size == 0)

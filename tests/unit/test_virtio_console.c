@@ -34,7 +34,7 @@ extern const struct pci_devemu pci_de_vcon;	/* links virtio_console.o */
 
 #define SLOT	7
 #define QSIZE	64
-#define RINGS	0x100000ULL	/* queue q's rings: 4 KiB at RINGS + q * 4 KiB */
+#define RINGS	0x100000ULL	/* queue q's rings at RINGS + q * 4 KiB */
 #define BUFS	0x200000ULL	/* queue q's buffers: 32 KiB each, 512 a slot */
 #define BIG	0x600000ULL	/* a large transmit buffer */
 #define BIGLEN	(1024 * 1024)
@@ -428,8 +428,9 @@ TEST(multiport_handshake)
 	expect(&m, 0, VIRTIO_CONSOLE_CONSOLE_PORT, 1);
 	expect(&m, 0, VIRTIO_CONSOLE_RESIZE, -1);
 	CHECK_EQ(m.dlen, 4);
-	CHECK_EQ((uint8_t)m.data[0] | (uint8_t)m.data[1] << 8, 80);	/* cols */
-	CHECK_EQ((uint8_t)m.data[2] | (uint8_t)m.data[3] << 8, 25);	/* rows */
+	/* struct virtio_console_resize: cols, rows. */
+	CHECK_EQ((uint8_t)m.data[0] | (uint8_t)m.data[1] << 8, 80);
+	CHECK_EQ((uint8_t)m.data[2] | (uint8_t)m.data[3] << 8, 25);
 	expect_none(100);		/* no client: not open */
 	/* The driver opens the console port (§5.3.6.2 says it must). */
 	ctl_send(0, VIRTIO_CONSOLE_PORT_OPEN, 1);
