@@ -254,14 +254,16 @@ vcon_tx(struct vcon_softc *sc, int q, struct vcon_port *p)
 			vq_relchain(vq, &req, 0);	/* nowhere to go */
 			continue;
 		}
-		skip = p->p_tx_part && p->p_tx_head == req.vr_head ?
-		    p->p_tx_done : 0;
+		/* The same chain again (not one of a queue set up anew). */
+		skip = p->p_tx_part && p->p_tx_head == req.vr_head &&
+		    p->p_tx_gen == req.vr_gen ? p->p_tx_done : 0;
 		done = vcon_write(p, sc->sc_iov, req.vr_nread, skip);
 		if (done < req.vr_rbytes) {
 			/* The backend is full: this chain waits for
 			 * TTY_EV_OUTPUT, from where it stopped. */
 			p->p_tx_part = true;
 			p->p_tx_head = req.vr_head;
+			p->p_tx_gen = req.vr_gen;
 			p->p_tx_done = done;
 			vq_retchain(vq, &req);
 			break;

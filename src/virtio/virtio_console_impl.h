@@ -47,6 +47,7 @@ struct vcon_port {
 	/* A transmit chain the backend took only part of (retried). */
 	bool		p_tx_part;
 	uint16_t	p_tx_head;	/* its head */
+	unsigned	p_tx_gen;	/* ... and queue generation */
 	uint64_t	p_tx_done;	/* bytes of it already written */
 	bool		p_input;	/* backend input enabled */
 	/* Counters. */
