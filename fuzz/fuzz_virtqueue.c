@@ -17,7 +17,8 @@
  *	1 put	write a descriptor anywhere in A/B: gpa [1..2]*2, then 7
  *	2 post	head [1..2] into the next avail slot, avail->idx += [3]
  *		(bit 7 of the op: += [3] * 256 instead)
- *	3 get	vq_getchain with niov 1 + [1] % 48
+ *	3 get	vq_getchain with niov 1 + [1] % 48; with op bit 4, on a
+ *		chain, the iovec helpers at offset [2..3], length [4..5]
  *	4 rel	vq_relchain of pending chain [1], written [2..5]
  *	5 end	vq_endchains
  *	6 reset	vq_reset, then (op bit 4) vq_init again
@@ -44,6 +45,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "gmem.h"
+#include "virtio/iov.h"
 #include "virtio/virtqueue.h"
 
 #define A_LEN	0x10000ULL
@@ -395,8 +397,39 @@ gpa_of(const struct fz *f, const void *p)
 	return (UINT64_MAX);
 }
 
+/*
+ * The iovec helpers on the chain just taken, at input-chosen offsets:
+ * copy out, write the same bytes back (guest memory unchanged), slice.
+ */
 static void
-do_get(struct fz *f)
+check_iov_helpers(struct fz *f, const struct iovec *iov, unsigned n,
+    uint64_t total)
+{
+	static uint8_t buf[0x10000];
+	struct iovec dst[MAXIOV];
+	size_t off = get16(f), len = get16(f), want, got;
+	int k;
+
+	want = off < total ? (size_t)(total - off) : 0;
+	if (want > len)
+		want = len;
+	got = iov_to_buf(iov, n, off, buf, len);
+	if (got != want || buf_to_iov(iov, n, off, buf, len) != want)
+		FAIL("iov_to_buf/buf_to_iov moved %zu bytes, not %zu", got,
+		    want);
+	if (iov_size(iov, n) != total)
+		FAIL("iov_size");
+	k = iov_slice(iov, n, off, len, dst, MAXIOV);
+	if (off + len > total) {
+		if (k != -ERANGE)
+			FAIL("iov_slice past the end returned %d", k);
+	} else if (k < 0 || (unsigned)k > n || iov_size(dst, (unsigned)k) !=
+	    len)
+		FAIL("iov_slice returned %d", k);
+}
+
+static void
+do_get(struct fz *f, bool helpers)
 {
 	struct iovec iov[MAXIOV];
 	struct vq_req r;
@@ -470,6 +503,8 @@ do_get(struct fz *f)
 			b[iov[i].iov_len - 1] = b[iov[i].iov_len - 1];
 		}
 	}
+	if (helpers)
+		check_iov_helpers(f, iov, n, rb + wb);
 	f->last = r;
 	f->have_last = true;
 	if (f->npend == NPEND) {
@@ -641,7 +676,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			put_le(&f, f.avail + 2, f.avail_idx, 2);
 			break;
 		case 3:
-			do_get(&f);
+			do_get(&f, (op & 0x10) != 0);
 			break;
 		case 4:
 			do_rel(&f);
