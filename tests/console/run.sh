@@ -249,7 +249,7 @@ fi
 name=fifo-late-reader
 mkfifo "$work/$name.fifo"
 "${K[@]}" -o boot.timer=true -l "com1,$work/$name.fifo" --kernel "$ELF" \
-    --cmdline "idle=3 bytes=100000" "c$name" </dev/null >/dev/null \
+    --cmdline "idle=6 bytes=100000" "c$name" </dev/null >/dev/null \
     2>"$work/$name.err" &
 pids=($!)
 kpid=$!
