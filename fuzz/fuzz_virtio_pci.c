@@ -38,6 +38,7 @@
  * 4, 8) and more operands; op bit 7 picks virtio-blk, else virtio-rnd.
  *	0, 1	BAR 0, 1 or 4 ((a >> 2) % 3) write (a & 0x80: through the
  *		ioeventfds) or read, at any offset up to 8 past the end
+ *		(a & 0x40: in the first 128 bytes of one of the first pages)
  *	2, 3	configuration write or read, any offset
  *	4	BAR (a >> 2) % 6 moved: to RAM or elsewhere, onto the other
  *		device's BAR, sized (all-ones), or a raw value
@@ -947,7 +948,10 @@ step(unsigned op)
 	case 1:		/* BAR read */
 		bar = (a >> 2) % 3 == 0 ? 0 : (a >> 2) % 3 == 1 ? 1 : 4;
 		bsize = d->pi->pi_bar[bar].size;
-		off = get16() % (bsize + 8);
+		if (a & 0x40)	/* near the start of a page: the registers */
+			off = (get8() & 0x7f) + 0x1000 * (get8() % 4);
+		else
+			off = get16() % (bsize + 8);
 		if (bar == 0 && sz == 8)
 			sz = 4;
 		if ((op & 0x1f) == 1) {
