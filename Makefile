@@ -72,10 +72,13 @@ $(BUILD)/fuzzobj/%.o: %.c
 $(BUILD)/libkhyve-fuzz.a: $(FUZZ_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
-$(BUILD)/fuzz/%: fuzz/%.c $(BUILD)/libkhyve-fuzz.a $(BUILD)/fuzzobj/tests/unit/fake.o
+# The fake machine and the test virtio driver (tests/unit/) come along.
+FUZZ_SUPPORT := $(BUILD)/fuzzobj/tests/unit/fake.o \
+	$(BUILD)/fuzzobj/tests/unit/vdriver.o
+$(BUILD)/fuzz/%: fuzz/%.c $(BUILD)/libkhyve-fuzz.a $(FUZZ_SUPPORT)
 	@mkdir -p $(@D)
 	$(FUZZCC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Itests/unit -o $@ $< \
-	    $(BUILD)/fuzzobj/tests/unit/fake.o $(BUILD)/libkhyve-fuzz.a $(LDLIBS)
+	    $(FUZZ_SUPPORT) $(BUILD)/libkhyve-fuzz.a $(LDLIBS)
 fuzz: $(FUZZ_BINS)
 
 GUEST_MK = tests/guest/guest.mk

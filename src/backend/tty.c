@@ -161,6 +161,7 @@ tty_drop_client(struct tty_backend *tb)
 	tb->tb_ifd = tb->tb_ofd = -1;
 	tb->tb_in_hup = false;
 	tty_out_reset(tb);
+	tb->tb_deferred |= TTY_EV_PEER;
 	log_info("%s: client disconnected", tb->tb_name);
 }
 

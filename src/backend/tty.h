@@ -53,6 +53,14 @@
 /* Events passed to the owner's notify callback (a bit mask). */
 #define TTY_EV_INPUT	0x1	/* input may be waiting: call tty_read() */
 #define TTY_EV_OUTPUT	0x2	/* room again after a short tty_write() */
+/*
+ * tty_has_peer() may have changed: a client connected or went away, a
+ * FIFO got a reader, output stopped for good.  A change that the owner's
+ * own tty_read() or tty_write() caused (a client found gone) is reported
+ * with the backend's next event, so an owner that tracks the peer looks
+ * at tty_has_peer() after those calls too.
+ */
+#define TTY_EV_PEER	0x4
 
 struct tty_backend;
 

@@ -137,6 +137,7 @@ tty_stop_output(struct tty_backend *tb, int error)
 	tb->tb_ofd = -1;
 	tb->tb_fifo_retry_ns = tty_now_ns() + FIFO_RETRY_NS;
 	tty_out_reset(tb);
+	tb->tb_deferred |= TTY_EV_PEER;
 }
 
 int
@@ -171,8 +172,10 @@ tty_fifo_retry(struct tty_backend *tb)
 		return;
 	tb->tb_fifo_retry_ns = now + FIFO_RETRY_NS;
 	error = tty_fifo_open(tb);
-	if (error == 0)
+	if (error == 0) {
 		log_info("%s: a reader opened the FIFO", tb->tb_name);
+		tb->tb_deferred |= TTY_EV_PEER;
+	}
 	else if (error != -ENXIO)
 		log_warnx_rl("%s: cannot open: %s", tb->tb_name,
 		    strerror(-error));

@@ -41,6 +41,7 @@ void
 tty_accept_cb(int lfd, enum ev_type type, void *arg)
 {
 	struct tty_backend *tb = arg;
+	unsigned ev;
 	int fd, one = 1;
 
 	fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -64,8 +65,12 @@ tty_accept_cb(int lfd, enum ev_type type, void *arg)
 		tty_drop_client(tb);
 	} else {
 		log_info("%s: client connected", tb->tb_name);
+		tb->tb_deferred |= TTY_EV_PEER;
 	}
+	ev = tb->tb_deferred;
+	tb->tb_deferred = 0;
 	pthread_mutex_unlock(&tb->tb_mtx);
+	tty_notify(tb, ev);
 }
 
 /*

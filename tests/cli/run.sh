@@ -71,6 +71,11 @@ expect console-timeout-range 64 'console.drain_timeout' -- "${base[@]}" \
     -o console.drain_timeout=3601 --kernel "$work/text" vm
 expect lpc-without-bridge 64 'LPC' -- -l com1,stdio -s 0,hostbridge \
     --kernel "$BUILD/guest/hello.elf" vm
+expect vcon-no-path 64 '^khyve: virtio-console: port port1: no path' -- \
+    "${base[@]}" -s 4,virtio-console,port1 vm
+expect vcon-too-many 64 '^khyve: virtio-console: too many ports' -- \
+    "${base[@]}" -s 4,virtio-console,a=1,b=2,c=3,d=4,e=5,f=6,g=7,h=8,i=9,\
+j=10,k=11,l=12,m=13,n=14,o=15,p=16,q=17 vm
 
 # config.dump prints the tree and exits 0 without a VM.
 timeout 20 "$K" -c 2 -m 512M -o config.dump=1 -o x=%\(name\) "${base[@]}" vm \

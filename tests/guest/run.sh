@@ -527,6 +527,30 @@ boot64_cmd="$boot64_cmd tag=khyve-zero-page-7c41"
 khyve boot64 boot64 1 1 "$boot64_cmd" "^cmdline \"$boot64_cmd\"\$" \
     '^identity map .*: 0 of 2048' "${ok[@]}"
 
+# vcons: a virtio-console port on khyve's stdio (no MULTIPORT) with "ping"
+# on its input; the kit's verdict goes to COM1, in a file.  The guest's
+# lines through the port (emerg_wr before set-up, transmitq0 with one and
+# with three descriptors, the input read back) come out on stdout.
+vcons_run() {
+	local name=vcons elf=$BUILD/guest/vcons.elf rc
+	can_boot "$name" "$elf" || return
+	: >"$work/$name.com1"
+	printf 'ping\n' | timeout -k 5 "$TIMEOUT" "$KHYVE" -c 1 -m 128M -u \
+	    -s 0,hostbridge -s 31,lpc -l com1,"$work/$name.com1" \
+	    -s 4,virtio-console,console --kernel "$elf" "g$name" \
+	    >"$work/$name.out" 2>"$work/$name.err"
+	rc=$?
+	judge "$rc" 1 "$work/$name.com1" "${ok[@]}"
+	[ -z "$why" ] && judge 0 0 "$work/$name.out" \
+	    '^vcons: emergency before set-up$' \
+	    '^vcons: hello through transmitq0$' \
+	    '^vcons: one line in three descriptors$' '^vcons: read "ping"$' \
+	    '^vcons: emergency after$'
+	report "guest:$name" "$work/$name.com1" "virtio-console" \
+	    "$work/$name.out" stderr "$work/$name.err"
+}
+vcons_run
+
 # ---- The process around the VM: closed standard fds, set-up failures,
 # a flood of POST writes, signals on a terminal (signals.py). ----
 # closed_fd NAME REDIRECT: khyve with one of fds 0-2 closed (REDIRECT is

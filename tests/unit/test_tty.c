@@ -150,6 +150,53 @@ TEST(unix_socket)
 	CHECK(lstat(path, &st) < 0 && errno == ENOENT);	/* removed */
 }
 
+static unsigned
+owner_npeer(struct owner *o)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&o->mtx);
+	n = o->npeer;
+	pthread_mutex_unlock(&o->mtx);
+	return (n);
+}
+
+static bool
+wait_npeer(struct owner *o, unsigned want)
+{
+	int i;
+
+	for (i = 0; i < 5000 && owner_npeer(o) < want; i++)
+		usleep(1000);
+	return (owner_npeer(o) >= want);
+}
+
+/* The owner hears of a client coming and going (TTY_EV_PEER). */
+TEST(unix_peer_events)
+{
+	struct owner o;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char spec[160];
+	int c;
+
+	snprintf(spec, sizeof(spec), "unix=%s", tmp_path("peer.sock"));
+	CHECK_EQ(owner_open(&o, spec), 0);
+	if (o.tb == NULL)
+		return;
+	CHECK_EQ(tty_local_addr(o.tb, &ss, &len), 0);
+	loop_start();
+	c = connect_to(&ss, len);
+	CHECK(c >= 0);
+	CHECK(wait_npeer(&o, 1));
+	CHECK(tty_has_peer(o.tb));
+	close(c);
+	CHECK(wait_npeer(&o, 2));
+	CHECK(!tty_has_peer(o.tb));
+	loop_stop();
+	tty_close(o.tb);
+}
+
 TEST(unix_refuses_non_socket)
 {
 	struct owner o;

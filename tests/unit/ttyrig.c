@@ -21,6 +21,8 @@ owner_notify(void *arg, unsigned ev)
 		o->noutput++;
 	if (ev & TTY_EV_INPUT)
 		o->ninput++;
+	if (ev & TTY_EV_PEER)
+		o->npeer++;
 	if ((ev & TTY_EV_INPUT) && !o->full) {
 		do {
 			n = tty_read(o->tb, (uint8_t *)o->in + o->nin,

@@ -22,6 +22,7 @@ struct owner {
 	size_t		nin;
 	unsigned	noutput;	/* TTY_EV_OUTPUT notifications */
 	unsigned	ninput;		/* TTY_EV_INPUT notifications */
+	unsigned	npeer;		/* TTY_EV_PEER notifications */
 	bool		full;		/* no room: read nothing (a full FIFO) */
 };
 

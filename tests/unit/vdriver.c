@@ -201,6 +201,16 @@ vdrv_config(struct vdrv *d, unsigned off, unsigned size)
 }
 
 void
+vdrv_config_write(struct vdrv *d, unsigned off, unsigned size, uint64_t val)
+{
+	if (d->legacy)
+		fake_out(d->fv, (uint16_t)(d->iobase +
+		    (d->msix_table != 0 ? 0x18 : 0x14) + off), size, val);
+	else
+		mwr(d, d->device + off, size, val);
+}
+
+void
 vdrv_msix(struct vdrv *d, int v, uint64_t addr, uint32_t data)
 {
 	struct pci_devinst *pi = pci_find_dev(0, d->slot, 0);

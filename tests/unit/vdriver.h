@@ -45,6 +45,8 @@ uint16_t vdrv_queue_max(struct vdrv *d, int q);
 void	vdrv_notify(struct vdrv *d, int q);
 uint8_t	vdrv_isr(struct vdrv *d);
 uint64_t vdrv_config(struct vdrv *d, unsigned off, unsigned size);
+void	vdrv_config_write(struct vdrv *d, unsigned off, unsigned size,
+	    uint64_t val);
 /* Program and unmask MSI-X vector v, and enable MSI-X. */
 void	vdrv_msix(struct vdrv *d, int v, uint64_t addr, uint32_t data);
 /* Through the PCI configuration access capability: BAR 4 at off. */
