@@ -297,7 +297,8 @@ guest_main(void)
 {
 	uint64_t ms = arg_get_u64("time_ms", 2000);
 	uint64_t ops = arg_get_u64("ops", ~0ULL), span;
-	const char *w = arg_get("wait");
+	const char *w = arg_get("wait");	/* valid until arg_get() */
+	int poll = w != NULL && strcmp(w, "poll") == 0;
 	unsigned i;
 
 	printf("BENCH up\n");
@@ -308,7 +309,7 @@ guest_main(void)
 		printf("BENCH error: no disk\n");
 		return (1);
 	}
-	if (w != NULL && strcmp(w, "poll") == 0)
+	if (poll)
 		wait_how = VIRTQ_POLL;
 	if (blk.vq.msix_entry == VIRTIO_NO_VECTOR)
 		wait_how = VIRTQ_POLL;

@@ -279,10 +279,13 @@ check_id(void)
 {
 	static uint8_t id[VBLK_ID_BYTES + 1];
 	const char *want = arg_get("serial");
-	char copy[VBLK_ID_BYTES + 1];
+	char copy[VBLK_ID_BYTES + 1], w[VBLK_ID_BYTES + 1];
 	unsigned i, n;
 	int st;
 
+	/* arg_get()'s buffer lasts until its next call: copy it now. */
+	if (want != NULL)
+		snprintf(w, sizeof(w), "%s", want);
 	memset(id, 0xee, VBLK_ID_BYTES);
 	st = vblk_io(&blk, VBLK_T_GET_ID, 0, id, VBLK_ID_BYTES, how());
 	for (n = 0; n < VBLK_ID_BYTES && id[n] != 0 && id[n] != 0xee; n++)
@@ -296,12 +299,8 @@ check_id(void)
 	GCHECK(n == VBLK_ID_BYTES || id[n] == 0);
 	for (i = 0; i < n; i++)
 		GCHECK(id[i] >= 0x20 && id[i] < 0x7f);
-	if (want != NULL) {
-		char w[VBLK_ID_BYTES + 1];
-
-		snprintf(w, sizeof(w), "%s", want);
+	if (want != NULL)
 		GCHECK(strcmp(copy, w) == 0);
-	}
 }
 
 /* "S:N" into sector and count; 0 when present and well-formed. */
@@ -394,18 +393,16 @@ parse_offsets(unsigned count)
 int
 guest_main(void)
 {
-	const char *t = arg_get("transport");
-	enum virtio_mode mode = VIRTIO_AUTO;
+	const char *t = arg_get("transport");	/* valid until arg_get() */
+	enum virtio_mode mode = t == NULL ? VIRTIO_AUTO :
+	    strcmp(t, "modern") == 0 ? VIRTIO_MODERN :
+	    strcmp(t, "legacy") == 0 ? VIRTIO_LEGACY : VIRTIO_AUTO;
 	unsigned count = (unsigned)arg_get_u64("count", 8), i;
 	int ro = arg_get("ro") != NULL, base = arg_get("base") != NULL || ro;
 	uint64_t want, cap = arg_get_u64("capacity", 0);
 	int st;
 
 	seed = (unsigned)arg_get_u64("seed", 1);
-	if (t != NULL && strcmp(t, "modern") == 0)
-		mode = VIRTIO_MODERN;
-	else if (t != NULL && strcmp(t, "legacy") == 0)
-		mode = VIRTIO_LEGACY;
 	if (count < 2 || count > MAX_COUNT)
 		count = 8;
 	want = VBLK_F_SEG_MAX | VBLK_F_BLK_SIZE | VBLK_F_FLUSH | VBLK_F_RO |
