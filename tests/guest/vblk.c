@@ -11,8 +11,10 @@
  * tries writes past the end and across it (IOERR), FLUSHes, reads
  * everything back in other shapes and compares, reads past the end
  * (IOERR, buffer untouched), and tries WRITE_ZEROES and DISCARD when
- * asked (zeroes read back).  Waits alternate between polling the used
- * ring and the MSI-X interrupt.
+ * asked (zeroes read back), checks that a GET_ID raises the MSI-X
+ * interrupt, and resets the device with 32 reads in flight (nothing is
+ * written after the status reads 0; the device comes up again).  Waits
+ * alternate between polling the used ring and the MSI-X interrupt.
  *
  * Command line (sectors are 512 bytes):
  *	transport=auto|modern|legacy	registers to use (default auto)
@@ -303,6 +305,68 @@ check_id(void)
 		GCHECK(strcmp(copy, w) == 0);
 }
 
+/*
+ * A reset with reads in flight (§4.1.4.3.2, §2.4): once the status reads
+ * 0 the device writes nothing more, neither used elements nor data; then
+ * the device comes up again and reads range 0 as before.
+ */
+static void
+check_reset(unsigned count)
+{
+	enum { NR = 32, BS = 4096 };
+	static uint8_t *buf[NR], *shadow;
+	struct virtq_buf d;
+	uint64_t khz = guest_tsc_khz(), t0;
+	volatile uint16_t *uidx = (volatile uint16_t *)(blk.vq.used + 2);
+	uint16_t idx;
+	unsigned i, n = 0, same = 1;
+
+	shadow = virtio_alloc(NR * BS, BS);
+	for (i = 0; i < NR && shadow != NULL; i++)
+		if ((buf[i] = virtio_alloc(BS, BS)) == NULL)
+			shadow = NULL;
+	GCHECK(shadow != NULL);
+	if (shadow == NULL)
+		return;
+	for (i = 0; i < NR; i++) {
+		memset(buf[i], 0xc3, BS);
+		d = (struct virtq_buf){ buf[i], BS, 0 };
+		if (vblk_submit(&blk, VBLK_T_IN, (uint64_t)i * 64 %
+		    (blk.capacity - 8), &d, 1, 0) >= 0)
+			n++;
+	}
+	virtq_kick(&blk.vq);
+	GCHECK_EQ(virtio_reset(&blk.vd), 0);
+	idx = *uidx;
+	for (i = 0; i < NR; i++)
+		memcpy(shadow + i * BS, buf[i], BS);
+	t0 = rdtsc();
+	while (khz != 0 && rdtsc() - t0 < 50 * khz)
+		cpu_relax();
+	for (i = 0; i < NR; i++)
+		if (memcmp(shadow + i * BS, buf[i], BS) != 0)
+			same = 0;
+	printf("reset with %u reads in flight: %u done before it; used idx "
+	    "%s, buffers %s 50 ms later\n", n, (uint16_t)(idx -
+	    blk.vq.last_used), *uidx == idx ? "still" : "MOVED",
+	    same ? "unchanged" : "CHANGED");
+	GCHECK_EQ(n, NR);
+	GCHECK_EQ(*uidx, idx);
+	GCHECK(same);
+
+	/* Up again: the same driver set-up, range 0 reads as before. */
+	if (vblk_open(&blk, blk.vd.legacy ? VIRTIO_LEGACY : VIRTIO_MODERN,
+	    blk.vd.features, 0, use_intr) != 0) {
+		GCHECK(0);
+		return;
+	}
+	memset(ranges[0].rbuf, 0, count * SECTOR);
+	GCHECK_EQ(vblk_io(&blk, VBLK_T_IN, ranges[0].sector, ranges[0].rbuf,
+	    count * SECTOR, VIRTQ_POLL), VBLK_S_OK);
+	GCHECK(compare("after reset", ranges[0].rbuf, ranges[0].wbuf,
+	    ranges[0].sector, count) == 0);
+}
+
 /* "S:N" into sector and count; 0 when present and well-formed. */
 static int
 parse_range(const char *name, uint64_t *s, uint32_t *n)
@@ -487,5 +551,6 @@ guest_main(void)
 	if (use_intr)
 		check_interrupt();
 	GCHECK_EQ(blk.vq.num_free, blk.vq.size);
+	check_reset(count);
 	return (0);
 }
