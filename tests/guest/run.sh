@@ -720,10 +720,14 @@ vblk_msix='^capacity 8192 sectors, blk_size 512, seg_max [0-9]+, .* MSI-X$'
 # Transitional device (khyve's default), modern registers, MSI-X waits
 # and indirect chains.
 cp "$work/vblk-base.img" "$work/vblk.img"
+# "strict": FEATURES_OK refused without VERSION_1 and with a feature
+# khyve did not offer (QEMU accepts both).
 KOPTS="-s 3,virtio-blk,$work/vblk.img,ser=khyve-vblk-0001" khyve vblk vblk \
-    1 1 "$(vblk_args 1 khyve-vblk-0001)" 'device 1001, modern' "$vblk_msix" \
-    '^GET_ID: status 0, serial "khyve-vblk-0001"' '^interrupt: came' \
-    "${ok[@]}"
+    1 1 "$(vblk_args 1 khyve-vblk-0001) strict" 'device 1001, modern' \
+    "$vblk_msix" '^GET_ID: status 0, serial "khyve-vblk-0001"' \
+    '^interrupt: came' '^reset with 32 reads in flight' \
+    'no VERSION_1\): status 0x03, FEATURES_OK refused' \
+    'one not offered\): status 0x03, FEATURES_OK refused' "${ok[@]}"
 vblk_expect 1 "$work/vblk.want"
 vblk_ran vblk && vblk_image guest:vblk-image "$work/vblk.img" "$work/vblk.want"
 # The same device through its legacy registers, polled, direct chains.

@@ -32,6 +32,8 @@
  *	discard_zeroes	discarded sectors must read back as zeroes
  *	msix=0		never wait for an interrupt
  *	indirect=0	do not negotiate INDIRECT_DESC
+ *	strict		(modern) FEATURES_OK must be refused without
+ *			VERSION_1 and with a feature not offered
  *
  * Each 512-byte sector of a pattern is 16 records of 32 bytes: the text
  * "vblk seed=S sector=N" (written) or "base sector=N" (the runner's
@@ -306,6 +308,43 @@ check_id(void)
 }
 
 /*
+ * "strict" (modern registers): FEATURES_OK is refused without VERSION_1
+ * and with a feature bit the device did not offer (§3.1.1 step 5, §6.1;
+ * QEMU instead drops unoffered bits and lets a driver go on without
+ * VERSION_1, which §2.2.2 also allows).  Offsets of §4.1.4.3.
+ */
+static void
+check_features_ok(void)
+{
+	const struct virtio_dev *vd = &blk.vd;
+	uint64_t f[2], bit = 0;
+	unsigned i, b;
+	uint8_t st;
+
+	for (b = 63; b > 0 && bit == 0; b--)
+		if (!(vd->offered & (1ULL << b)))
+			bit = 1ULL << b;
+	f[0] = vd->features & ~VIRTIO_F_VERSION_1;
+	f[1] = vd->features | bit;
+	for (i = 0; i < 2; i++) {
+		GCHECK_EQ(virtio_reset(vd), 0);
+		virtio_set_status(vd, VIRTIO_S_ACKNOWLEDGE | VIRTIO_S_DRIVER);
+		mmio_write32(vd->common + 0x08, 0);		/* GFSELECT */
+		mmio_write32(vd->common + 0x0c, (uint32_t)f[i]);
+		mmio_write32(vd->common + 0x08, 1);
+		mmio_write32(vd->common + 0x0c, (uint32_t)(f[i] >> 32));
+		virtio_set_status(vd, VIRTIO_S_ACKNOWLEDGE | VIRTIO_S_DRIVER |
+		    VIRTIO_S_FEATURES_OK);
+		st = virtio_status(vd);
+		printf("features 0x%llx (%s): status 0x%02x, FEATURES_OK %s\n",
+		    (unsigned long long)f[i], i == 0 ? "no VERSION_1" :
+		    "one not offered", st, (st & VIRTIO_S_FEATURES_OK) ?
+		    "accepted" : "refused");
+		GCHECK_EQ(st & VIRTIO_S_FEATURES_OK, 0);
+	}
+}
+
+/*
  * A reset with reads in flight (§4.1.4.3.2, §2.4): once the status reads
  * 0 the device writes nothing more, neither used elements nor data; then
  * the device comes up again and reads range 0 as before.
@@ -552,5 +591,7 @@ guest_main(void)
 		check_interrupt();
 	GCHECK_EQ(blk.vq.num_free, blk.vq.size);
 	check_reset(count);
+	if (arg_get("strict") != NULL && !blk.vd.legacy)
+		check_features_ok();
 	return (0);
 }
