@@ -5,11 +5,14 @@
  * One VM, one vCPU, no irqchip, no devices, 128 MiB of guest RAM (or -m
  * MiB) from an anonymous mapping.  The vCPU starts in 64-bit mode with
  * identity-mapped page tables for the low 4 GiB (2 MiB pages, the top GiB
- * uncached, as the test-guest kit maps it) and runs one of three loops,
- * byte for byte the loops of tests/guest/bench_exit.c:
+ * uncached, as the test-guest kit maps it) and runs one of four loops,
+ * byte for byte the loops of tests/guest/bench_exit.c (and, for mmio16,
+ * of tests/guest/bench_blk.c, which reads a virtio register with it):
  *
  *	pio	1: out %al,(%dx); dec %rcx; jnz 1b	(ee 48 ff c9 75 fa)
  *	mmio	1: mov (%rsi),%eax; dec %rcx; jnz 1b	(8b 06 48 ff c9 75 f9)
+ *	mmio16	1: movzwl (%rsi),%eax; dec %rcx; jnz 1b
+ *						(0f b7 06 48 ff c9 75 f8)
  *	loop	1: dec %rcx; jnz 1b			(48 ff c9 75 fb)
  *
  * with %dx = 0x3ff, %rsi = 0xd0000000 (no memory slot: KVM_EXIT_MMIO),
@@ -86,12 +89,15 @@ static const uint8_t code_pio[] = { 0xee, 0x48, 0xff, 0xc9, 0x75, 0xfa,
     0xe6, 0x80, 0xf4 };
 static const uint8_t code_mmio[] = { 0x8b, 0x06, 0x48, 0xff, 0xc9, 0x75, 0xf9,
     0xe6, 0x80, 0xf4 };
+static const uint8_t code_mmio16[] = { 0x0f, 0xb7, 0x06, 0x48, 0xff, 0xc9,
+    0x75, 0xf8, 0xe6, 0x80, 0xf4 };
 static const uint8_t code_loop[] = { 0x48, 0xff, 0xc9, 0x75, 0xfb,
     0xe6, 0x80, 0xf4 };
 
 static const struct mode modes[] = {
 	{ "pio", code_pio, sizeof(code_pio), KVM_EXIT_IO },
 	{ "mmio", code_mmio, sizeof(code_mmio), KVM_EXIT_MMIO },
+	{ "mmio16", code_mmio16, sizeof(code_mmio16), KVM_EXIT_MMIO },
 	{ "loop", code_loop, sizeof(code_loop), 0 },
 };
 
@@ -242,7 +248,7 @@ rss_kb_except(const void *guest, long *rss, long *priv)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: rawkvm [-iv] [-m MiB] pio|mmio|loop ITERATIONS\n");
+	fprintf(stderr, "usage: rawkvm [-iv] [-m MiB] pio|mmio|mmio16|loop ITERATIONS\n");
 	exit(64);
 }
 

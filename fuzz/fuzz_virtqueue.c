@@ -9,14 +9,16 @@
  * Input: an 8-byte header, then a program of steps.
  *	[0]	queue size: bit 7 clear: 1 << ([0] % 11); set: [1..2] raw
  *	[3]	bit 0 INDIRECT_DESC, bit 1 EVENT_IDX, bit 2 RING_PACKED,
- *		bit 3 split A at [4..5] & 0xffff, bits 4-5 ring layout
+ *		bit 3 split A at [4..5], bits 4-5 ring layout, bits 6-7 the
+ *		device's maximum size (32768, 256, 64, 8)
  *	[6..7]	layout parameter
  * Each step is an op byte (low 4 bits) and its operands:
  *	0 desc	write descriptor [1] of the table: addr/len/flags/next (7)
  *	1 put	write a descriptor anywhere in A/B: gpa [1..2]*2, then 7
  *	2 post	head [1..2] into the next avail slot, avail->idx += [3]
  *		(bit 7 of the op: += [3] * 256 instead)
- *	3 get	vq_getchain with niov 1 + [1] % 48
+ *	3 get	vq_getchain with niov 1 + [1] % 48; with op bit 4, on a
+ *		chain, the iovec helpers at offset [2..3], length [4..5]
  *	4 rel	vq_relchain of pending chain [1], written [2..5]
  *	5 end	vq_endchains
  *	6 reset	vq_reset, then (op bit 4) vq_init again
@@ -31,8 +33,10 @@
  * 32 bits, no batch yields more than size chains, a broken queue stays
  * broken with the same error, the used element written is the one given
  * back (clamped), the interrupt decision matches vq_need_event() or the
- * NO_INTERRUPT flag, vq_init accepts exactly the valid layouts.  ASan
- * and UBSan catch the rest.
+ * NO_INTERRUPT flag, vq_init accepts exactly the valid layouts, and each
+ * vq_getchain() answer (result, rule, every iovec) equals that of an
+ * independent reference walk over guest memory.  ASan and UBSan catch
+ * the rest.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -41,6 +45,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "gmem.h"
+#include "virtio/iov.h"
 #include "virtio/virtqueue.h"
 
 #define A_LEN	0x10000ULL
@@ -52,12 +57,14 @@
 #define MAXIOV	48
 
 static uint8_t ram_a[A_LEN], ram_b[B_LEN], ram_c[C_LEN];
+/* The device's maximum queue size, header byte 3 bits 6-7. */
+static const uint16_t maxsizes[4] = { 0, 256, 64, 8 };
 
 struct fz {
 	const uint8_t	*p, *end;
 	struct gmem	gm;
 	struct vqueue	vq;
-	uint16_t	size;
+	uint16_t	size, maxsize;
 	uint64_t	feat, desc, avail, used;
 	struct vq_req	pend[NPEND];
 	unsigned	npend;
@@ -178,7 +185,7 @@ layout_valid(struct fz *f)
 {
 	uint64_t s = f->size;
 
-	if (s == 0 || s > 32768 || (s & (s - 1)) != 0)
+	if (s == 0 || s > 32768 || (s & (s - 1)) != 0 || s > f->maxsize)
 		return (false);
 	if (f->feat & VIRTIO_F_RING_PACKED)
 		return (false);
@@ -209,8 +216,220 @@ do_init(struct fz *f)
 	f->have_last = false;
 }
 
+/*
+ * The reference model: what vq_getchain() must return for the ring as
+ * it is in guest memory now, computed independently (every field through
+ * gmem_read, regions split by hand) with the same order of checks, so a
+ * wrong bound in the core shows up as a different answer.
+ */
+struct ref {
+	int		ret;
+	enum vq_rule	rule;
+	unsigned	n, nread;
+	uint64_t	gpa[MAXIOV], len[MAXIOV];
+};
+
+static int
+ref_fail(struct ref *o, enum vq_rule rule, int error)
+{
+	o->rule = rule;
+	o->ret = error;
+	return (error);
+}
+
+/* Split [gpa, gpa+len) over the regions; false at a hole or wrap. */
+static int
+ref_buf(struct fz *f, struct ref *o, unsigned niov, uint64_t gpa,
+    uint64_t len)
+{
+	const struct gmem_region *r;
+	uint64_t n;
+	unsigned i;
+
+	if (len == 0) {
+		if (o->n == niov)
+			return (ref_fail(o, VQ_RULE_NIOV, -E2BIG));
+		o->gpa[o->n] = UINT64_MAX;
+		o->len[o->n++] = 0;
+		return (0);
+	}
+	if (gpa > UINT64_MAX - len)
+		return (ref_fail(o, VQ_RULE_BUF_RAM, -EFAULT));
+	while (len > 0) {
+		for (i = 0; i < f->gm.gm_nregions; i++) {
+			r = &f->gm.gm_region[i];
+			if (gpa >= r->gr_gpa && gpa < r->gr_gpa + r->gr_len)
+				break;
+		}
+		if (i == f->gm.gm_nregions)
+			return (ref_fail(o, VQ_RULE_BUF_RAM, -EFAULT));
+		if (o->n == niov)
+			return (ref_fail(o, VQ_RULE_NIOV, -E2BIG));
+		n = r->gr_gpa + r->gr_len - gpa;
+		if (n > len)
+			n = len;
+		o->gpa[o->n] = gpa;
+		o->len[o->n++] = n;
+		gpa += n;
+		len -= n;
+	}
+	return (0);
+}
+
 static void
-do_get(struct fz *f)
+ref_getchain(struct fz *f, unsigned niov, struct ref *o)
+{
+	const struct vqueue *vq = &f->vq;
+	uint64_t tbl = f->desc, total = 0, addr, a;
+	unsigned ntbl = f->size, count = 0, i, flags, next, len;
+	uint16_t snap, last = vq->vq_last_avail, head;
+	bool ind = false, w = false;
+
+	memset(o, 0, sizeof(*o));
+	if (vq->vq_broken) {
+		o->ret = vq->vq_error;
+		o->rule = vq->vq_rule;
+		return;
+	}
+	if (!vq->vq_ready)
+		return;
+	if (vq->vq_in_batch)
+		snap = vq->vq_avail_snap;
+	else {
+		snap = (uint16_t)get_le(f, f->avail + 2, 2);
+		if ((uint16_t)(snap - last) > f->size) {
+			ref_fail(o, VQ_RULE_AVAIL_IDX, -EINVAL);
+			return;
+		}
+	}
+	if (snap == last)
+		return;
+	if (vq->vq_inflight >= f->size) {
+		ref_fail(o, VQ_RULE_INFLIGHT, -EINVAL);
+		return;
+	}
+	head = (uint16_t)get_le(f, f->avail + 4 + 2ULL * (last % f->size), 2);
+	if (head >= f->size) {
+		ref_fail(o, VQ_RULE_HEAD, -EINVAL);
+		return;
+	}
+	i = head;
+	for (;;) {
+		if (count++ == ntbl) {
+			ref_fail(o, ind ? VQ_RULE_INDIRECT_LOOP :
+			    VQ_RULE_CHAIN_LEN, -ELOOP);
+			return;
+		}
+		a = tbl + 16ULL * i;
+		if (!gmem_is_ram(&f->gm, a, 16)) {
+			ref_fail(o, ind ? VQ_RULE_INDIRECT_RAM :
+			    VQ_RULE_RING_RAM, -EFAULT);
+			return;
+		}
+		addr = get_le(f, a, 8);
+		len = (unsigned)get_le(f, a + 8, 4);
+		flags = (unsigned)get_le(f, a + 12, 2);
+		next = (unsigned)get_le(f, a + 14, 2);
+		if (flags & VIRTQ_DESC_F_INDIRECT) {
+			if (!(f->feat & VIRTIO_F_INDIRECT_DESC))
+				ref_fail(o, VQ_RULE_INDIRECT_FEAT, -EINVAL);
+			else if (ind)
+				ref_fail(o, VQ_RULE_INDIRECT_NESTED, -EINVAL);
+			else if (flags & VIRTQ_DESC_F_NEXT)
+				ref_fail(o, VQ_RULE_INDIRECT_NEXT, -EINVAL);
+			else if (len == 0 || len % 16 != 0)
+				ref_fail(o, VQ_RULE_INDIRECT_LEN, -EINVAL);
+			else if (len / 16 > VQ_INDIRECT_MAX)
+				ref_fail(o, VQ_RULE_INDIRECT_MAX, -EINVAL);
+			else if (addr > UINT64_MAX - len ||
+			    !gmem_is_ram(&f->gm, addr, len))
+				ref_fail(o, VQ_RULE_INDIRECT_RAM, -EFAULT);
+			if (o->ret != 0)
+				return;
+			tbl = addr;
+			ntbl = len / 16;
+			i = 0;
+			count = 0;
+			ind = true;
+			continue;
+		}
+		if (flags & VIRTQ_DESC_F_WRITE)
+			w = true;
+		else if (w) {
+			ref_fail(o, VQ_RULE_WRITE_ORDER, -EINVAL);
+			return;
+		}
+		total += len;
+		if (total > UINT32_MAX) {
+			ref_fail(o, VQ_RULE_TOTAL_LEN, -EMSGSIZE);
+			return;
+		}
+		if (ref_buf(f, o, niov, addr, len) != 0)
+			return;
+		if (!w)
+			o->nread = o->n;
+		if (!(flags & VIRTQ_DESC_F_NEXT)) {
+			o->ret = 1;
+			return;
+		}
+		if (next >= ntbl) {
+			ref_fail(o, ind ? VQ_RULE_INDIRECT_IDX : VQ_RULE_NEXT,
+			    -EINVAL);
+			return;
+		}
+		i = next;
+	}
+}
+
+/* Guest-physical address of host pointer p (UINT64_MAX for NULL). */
+static uint64_t
+gpa_of(const struct fz *f, const void *p)
+{
+	const struct gmem_region *r;
+	const uint8_t *b = p;
+	unsigned i;
+
+	for (i = 0; p != NULL && i < f->gm.gm_nregions; i++) {
+		r = &f->gm.gm_region[i];
+		if (b >= r->gr_hva && (uint64_t)(b - r->gr_hva) < r->gr_len)
+			return (r->gr_gpa + (uint64_t)(b - r->gr_hva));
+	}
+	return (UINT64_MAX);
+}
+
+/*
+ * The iovec helpers on the chain just taken, at input-chosen offsets:
+ * copy out, write the same bytes back (guest memory unchanged), slice.
+ */
+static void
+check_iov_helpers(struct fz *f, const struct iovec *iov, unsigned n,
+    uint64_t total)
+{
+	static uint8_t buf[0x10000];
+	struct iovec dst[MAXIOV];
+	size_t off = get16(f), len = get16(f), want, got;
+	int k;
+
+	want = off < total ? (size_t)(total - off) : 0;
+	if (want > len)
+		want = len;
+	got = iov_to_buf(iov, n, off, buf, len);
+	if (got != want || buf_to_iov(iov, n, off, buf, len) != want)
+		FAIL("iov_to_buf/buf_to_iov moved %zu bytes, not %zu", got,
+		    want);
+	if (iov_size(iov, n) != total)
+		FAIL("iov_size");
+	k = iov_slice(iov, n, off, len, dst, MAXIOV);
+	if (off + len > total) {
+		if (k != -ERANGE)
+			FAIL("iov_slice past the end returned %d", k);
+	} else if (k < 0 || (unsigned)k > n || iov_size(dst, (unsigned)k) !=
+	    len)
+		FAIL("iov_slice returned %d", k);
+}
+
+static void
+do_get(struct fz *f, bool helpers)
 {
 	struct iovec iov[MAXIOV];
 	struct vq_req r;
@@ -218,8 +437,13 @@ do_get(struct fz *f)
 	bool was_broken = vq_broken(&f->vq);
 	int was_err = f->vq.vq_error, ret;
 	uint64_t rb = 0, wb = 0;
+	struct ref o;
 
+	ref_getchain(f, niov, &o);
 	ret = vq_getchain(&f->vq, iov, niov, &r);
+	if (ret != o.ret || (ret < 0 && f->vq.vq_rule != o.rule))
+		FAIL("getchain returned %d (rule %d), the model %d (rule %d)",
+		    ret, f->vq.vq_rule, o.ret, o.rule);
 	if (was_broken && ret != was_err)
 		FAIL("broken queue returned %d, not %d", ret, was_err);
 	if (ret < 0) {
@@ -261,6 +485,13 @@ do_get(struct fz *f)
 		else
 			wb += iov[i].iov_len;
 	}
+	if (n != o.n || r.vr_nread != o.nread)
+		FAIL("%u iovecs (%u readable), the model %u (%u)", n,
+		    r.vr_nread, o.n, o.nread);
+	for (i = 0; i < n; i++)
+		if (gpa_of(f, iov[i].iov_base) != o.gpa[i] ||
+		    iov[i].iov_len != o.len[i])
+			FAIL("iovec %u differs from the model", i);
 	if (rb != r.vr_rbytes || wb != r.vr_wbytes || rb + wb > UINT32_MAX)
 		FAIL("bytes %ju/%ju vs %ju/%ju", (uintmax_t)rb, (uintmax_t)wb,
 		    (uintmax_t)r.vr_rbytes, (uintmax_t)r.vr_wbytes);
@@ -272,6 +503,8 @@ do_get(struct fz *f)
 			b[iov[i].iov_len - 1] = b[iov[i].iov_len - 1];
 		}
 	}
+	if (helpers)
+		check_iov_helpers(f, iov, n, rb + wb);
 	f->last = r;
 	f->have_last = true;
 	if (f->npend == NPEND) {
@@ -409,7 +642,8 @@ setup(struct fz *f, const uint8_t *data, size_t size)
 		f->used = C_GPA + 0x800;
 		break;
 	}
-	vq_create(&f->vq, "fuzz", 0);
+	vq_create(&f->vq, "fuzz", maxsizes[fl >> 6]);
+	f->maxsize = f->vq.vq_maxsize;
 	do_init(f);
 }
 
@@ -442,7 +676,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			put_le(&f, f.avail + 2, f.avail_idx, 2);
 			break;
 		case 3:
-			do_get(&f);
+			do_get(&f, (op & 0x10) != 0);
 			break;
 		case 4:
 			do_rel(&f);

@@ -369,6 +369,8 @@ pci_fini(void)
 			pthread_mutex_lock(&pi->pi_lock);
 			pci_bar_release(pi);
 			pthread_mutex_unlock(&pi->pi_lock);
+			if (pi->pi_d->pe_fini != NULL)
+				pi->pi_d->pe_fini(pi);
 			pci_msi_release(pi);
 			pthread_mutex_destroy(&pi->pi_lock);
 			pthread_mutex_destroy(&pi->pi_intr_lock);

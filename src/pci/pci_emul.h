@@ -75,6 +75,15 @@ struct pci_devemu {
 	 */
 	void	(*pe_baraddr)(struct pci_devinst *pi, int baridx, bool enabled,
 		    uint64_t addr);
+	/*
+	 * Free what pe_init set up (threads, fds, memory) for pci_fini():
+	 * called after the BARs stopped decoding (pe_baraddr saw them go)
+	 * and before the MSI and MSI-X state is freed, so a device thread
+	 * may still raise an interrupt while it winds down.  No vCPU runs
+	 * meanwhile.  Not called for a device whose pe_init failed.  May
+	 * be NULL (nothing to free).
+	 */
+	void	(*pe_fini)(struct pci_devinst *pi);
 };
 #define PCI_EMUL_SET(x)		DATA_SET(pci_devemu_set, x)
 /* The set itself: walk it with SET_FOREACH(pdpp, pci_devemu_set). */
@@ -208,7 +217,10 @@ int	pci_parse_kv(struct config_node *nvl, const char *where,
 int	pci_init(const struct devctx *dc, const struct pci_windows *win)
 	    __must_check;
 
-/* Free every device (tests).  The next pci_init starts afresh. */
+/*
+ * Free every device (tests, fuzz targets): stop its BARs decoding, then
+ * its pe_fini.  The next pci_init starts afresh.
+ */
 void	pci_fini(void);
 
 /* ---- BARs (pci_bar.c) ---- */

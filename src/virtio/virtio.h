@@ -155,6 +155,19 @@ int	virtio_pci_init(struct virtio_softc *vs, struct pci_devinst *pi,
 	    void *dev, int nqueues, uint16_t qsize_max, uint64_t features,
 	    uint8_t *cfg, unsigned cfglen) __must_check;
 
+/*
+ * Undo virtio_pci_init(), from the device's pe_fini: stop the worker
+ * thread and wait for it, so that no device code runs on it afterwards;
+ * take down the notify ioeventfds if a BAR still decodes; close the
+ * queue eventfds and the worker's epoll and stop eventfds; free the
+ * list of virtio_worker_add_fd() entries (their fds stay the device's
+ * to close).  Requests still with the device's backend are the
+ * device's to finish (closing its backend) after this returns, while
+ * the queues and guest RAM are still there.  Safe on a softc whose
+ * virtio_pci_init() failed part-way or never ran (zeroed).
+ */
+void	virtio_pci_fini(struct virtio_softc *vs);
+
 /* The queue's ring, for vq_getchain() and friends. */
 static inline struct vqueue *
 virtio_vq(struct virtio_softc *vs, int q)

@@ -424,6 +424,31 @@ vblk_init(struct pci_devinst *pi, struct config_node *nvl)
 	return (0);
 }
 
+/*
+ * pci_fini: the worker stops first, so the queues' owner is this thread;
+ * closing each queue completes what is still in flight (into guest RAM,
+ * which is still there), then the disk goes.
+ */
+static void
+vblk_fini(struct pci_devinst *pi)
+{
+	struct virtio_softc *vs = pi->pi_arg;
+	struct vblk_softc *sc;
+	int i;
+
+	if (vs == NULL)
+		return;
+	sc = vs->vs_dev;
+	virtio_pci_fini(&sc->vb_vs);
+	for (i = 0; i < sc->vb_nqueues; i++) {
+		blockif_queue_close(sc->vb_q[i].bq);
+		free(sc->vb_q[i].reqs);
+	}
+	blockif_close(sc->vb_bc);
+	free(sc);
+	pi->pi_arg = NULL;
+}
+
 /* "PATH[,opts]" (bhyve's blockif_legacy_config()). */
 static int
 vblk_legacy_config(struct config_node *nvl, const char *opts)
@@ -455,6 +480,7 @@ const struct pci_devemu pci_de_vblk = {
 	.pe_emu = "virtio-blk",
 	.pe_init = vblk_init,
 	.pe_legacy_config = vblk_legacy_config,
+	.pe_fini = vblk_fini,
 	VIRTIO_PCI_HOOKS,
 };
 PCI_EMUL_SET(pci_de_vblk);

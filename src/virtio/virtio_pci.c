@@ -12,6 +12,10 @@
  * The worker sleeps in epoll on those eventfds and the device's own fds
  * (a disk's completions), and calls the device under vs_mtx.
  *
+ * Teardown (virtio_pci_fini, for pci_fini in tests and fuzz targets):
+ * the worker is told to stop through vs_stopfd and joined, then the
+ * transport's fds are closed; the device closes its own backend after.
+ *
  * Reset (status 0) runs on the vCPU thread that wrote it, under vs_mtx:
  * the device finishes or cancels what it has in flight (vd_reset), then
  * every queue is reset, which bumps its generation so that a completion
@@ -377,6 +381,47 @@ virtio_worker_start(struct virtio_softc *vs)
 	return (0);
 }
 
+void
+virtio_pci_fini(struct virtio_softc *vs)
+{
+	struct virtio_worker_fd *wf;
+	uint64_t one = 1;
+	int i;
+
+	if (vs->vs_ops == NULL)
+		return;			/* virtio_pci_setup never got going */
+	if (vs->vs_thread_started) {
+		if (write(vs->vs_stopfd, &one, sizeof(one)) != sizeof(one))
+			log_warn("%s: worker: cannot stop it", vs->vs_pi->pi_name);
+		else
+			pthread_join(vs->vs_thread, NULL);
+		vs->vs_thread_started = false;
+	}
+	/* pci_fini stops the BARs first; anyone else may not have. */
+	if (vs->vs_notify_on)
+		virtio_pci_baraddr(vs->vs_pi, VIRTIO_MODERN_BAR, false,
+		    vs->vs_notify_addr);
+	if (vs->vs_legacy_on)
+		virtio_pci_baraddr(vs->vs_pi, VIRTIO_LEGACY_BAR, false,
+		    vs->vs_legacy_port);
+	for (i = 0; i < VIRTIO_MAX_QUEUES; i++) {
+		if (vs->vs_queues[i].kickfd >= 0)
+			close(vs->vs_queues[i].kickfd);
+		vs->vs_queues[i].kickfd = -1;
+	}
+	if (vs->vs_epfd >= 0)
+		close(vs->vs_epfd);
+	if (vs->vs_stopfd >= 0)
+		close(vs->vs_stopfd);
+	vs->vs_epfd = vs->vs_stopfd = -1;
+	while ((wf = vs->vs_fds) != NULL) {
+		vs->vs_fds = wf->wf_next;
+		free(wf);
+	}
+	pthread_mutex_destroy(&vs->vs_mtx);
+	vs->vs_ops = NULL;
+}
+
 /* ---- PCI glue ---- */
 
 static int
@@ -417,6 +462,8 @@ virtio_pci_setup(struct virtio_softc *vs, struct pci_devinst *pi,
 		return (-EINVAL);
 	memset(vs, 0, sizeof(*vs));
 	pthread_mutex_init(&vs->vs_mtx, NULL);
+	for (i = 0; i < VIRTIO_MAX_QUEUES; i++)
+		vs->vs_queues[i].kickfd = -1;	/* for virtio_pci_fini */
 	vs->vs_ops = ops;
 	vs->vs_dev = dev;
 	vs->vs_pi = pi;

@@ -194,9 +194,26 @@ vrnd_init(struct pci_devinst *pi, struct config_node *nvl)
 	return (error);
 }
 
+/* pci_fini: the worker stops before the timer it waits on is closed. */
+static void
+vrnd_fini(struct pci_devinst *pi)
+{
+	struct virtio_softc *vs = pi->pi_arg;
+	struct vrnd_softc *sc;
+
+	if (vs == NULL)
+		return;
+	sc = vs->vs_dev;
+	virtio_pci_fini(&sc->vr_vs);
+	close(sc->vr_timerfd);
+	free(sc);
+	pi->pi_arg = NULL;
+}
+
 const struct pci_devemu pci_de_vrnd = {
 	.pe_emu = "virtio-rnd",
 	.pe_init = vrnd_init,
+	.pe_fini = vrnd_fini,
 	VIRTIO_PCI_HOOKS,
 };
 PCI_EMUL_SET(pci_de_vrnd);

@@ -52,14 +52,19 @@
 
 #define VQ_MAX_SIZE		32768	/* 2.7: the largest Queue Size */
 /*
- * Entries an indirect table may have (a device limit, 2.7.4.1 allows
- * one).  Linux never builds one larger than the queue size; 1024 covers
- * every queue size Linux and FreeBSD drivers use.
+ * Entries an indirect table may have: a device limit (2.7.4.1 allows
+ * one), 16 KiB of descriptors.  An indirect chain is bounded by its
+ * table, not by the queue size: 2.7.5.3.1 asks drivers for the latter,
+ * but a device that offers a seg_max above a small queue size still
+ * works (DPDK's vhost is stricter and refuses tables over the size).
  */
 #define VQ_INDIRECT_MAX		1024
 /*
  * So a chain has at most vq_size direct descriptors plus VQ_INDIRECT_MAX
- * from one indirect table, and its iovecs never exceed the caller's niov.
+ * from one table, and, since every descriptor but the one naming the
+ * table yields at least one iovec, no more than niov + 2 descriptors are
+ * read before vq_getchain() gives up: work per chain is bounded by the
+ * caller's niov, work per batch by vq_size chains.
  */
 
 /* The rule a guest broke, kept in vq_rule when the queue breaks. */

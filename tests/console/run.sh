@@ -249,7 +249,7 @@ fi
 name=fifo-late-reader
 mkfifo "$work/$name.fifo"
 "${K[@]}" -o boot.timer=true -l "com1,$work/$name.fifo" --kernel "$ELF" \
-    --cmdline "idle=3 bytes=100000" "c$name" </dev/null >/dev/null \
+    --cmdline "idle=6 bytes=100000" "c$name" </dev/null >/dev/null \
     2>"$work/$name.err" &
 pids=($!)
 kpid=$!
@@ -264,7 +264,7 @@ judge $name "$rc" 1 "$work/$name.out" "$work/$name.err" 100000
 # stdin a pipe at end of file with a byte the guest never reads.
 name=idle-stdin-eof
 printf x | "${K[@]}" -o boot.timer=true -l com1,stdio --kernel "$ELF" \
-    --cmdline "idle=5 bytes=1000" "c$name" >"$work/$name.out" \
+    --cmdline "idle=8 bytes=1000" "c$name" >"$work/$name.out" \
     2>"$work/$name.err" &
 pids=($!)
 kpid=$!
@@ -273,13 +273,13 @@ reap "$kpid"
 if [ -n "$why" ]; then
 	fail $name "$why" "$work/$name.err"
 else
-	judge $name "$rc" 1 "$work/$name.out" "$work/$name.err" 1000 --idle 5
+	judge $name "$rc" 1 "$work/$name.out" "$work/$name.err" 1000 --idle 8
 fi
 
 # stdout a pipe whose reader left after 7 bytes.
 name=idle-stdout-gone
 "${K[@]}" -o boot.timer=true -l com1,stdio --kernel "$ELF" \
-    --cmdline "idle=5 bytes=1000" "c$name" </dev/null 2>"$work/$name.err" \
+    --cmdline "idle=8 bytes=1000" "c$name" </dev/null 2>"$work/$name.err" \
     > >(head -c 7 >/dev/null) &
 pids=($!)
 kpid=$!
@@ -298,7 +298,7 @@ fi
 dead_client() {
 	local name=$1 spec=$2 addr=$3
 	"${K[@]}" -o boot.timer=true -l "com1,$spec" --kernel "$ELF" \
-	    --cmdline "idle=8 bytes=1000" "c$name" </dev/null >/dev/null \
+	    --cmdline "idle=12 bytes=1000" "c$name" </dev/null >/dev/null \
 	    2>"$work/$name.err" &
 	pids=($!)
 	kpid=$!

@@ -656,6 +656,145 @@ else
 	echo "FAIL guest:signals (python3 is not installed: run scripts/deps.sh)"
 fi
 
+
+# ---- virtio-blk: the vblk guest on a 4 MiB image the runner fills with
+# its base pattern; once the VM is off the runner compares the image byte
+# for byte with what the guest wrote (cmp).  Under khyve: transitional
+# device with the modern and the legacy registers, a legacy-only and a
+# modern-only device, a read-only disk; under QEMU the same guest and
+# checks.  Then the kill -9 durability test (durable.sh). ----
+vblk_cap=8192 vblk_count=8 vblk_zero=2048:16 vblk_discard=4096:16
+vblk_offs="0 100 $((vblk_cap - vblk_count))"	# the last sector too
+# vblk_sectors FIRST COUNT TAG: the guest's pattern (vblk.c): per sector
+# 16 records "TAG sector=N" padded with spaces to 31 bytes, newline.
+vblk_sectors() {
+	awk -v a="$1" -v n="$2" -v t="$3" 'BEGIN {
+		for (s = a; s < a + n; s++) {
+			r = sprintf("%-31s\n", t " sector=" s)
+			for (i = 0; i < 16; i++)
+				printf "%s", r
+		}
+	}'
+}
+# vblk_args SEED SERIAL: vblk's command line for the default plan (no
+# serial= when SERIAL is empty).
+vblk_args() {
+	echo "base seed=$1${2:+ serial=$2} capacity=$vblk_cap count=$vblk_count" \
+	    "offsets=$(echo "$vblk_offs" | tr ' ' ,) zero=$vblk_zero" \
+	    "discard=$vblk_discard discard_zeroes"
+}
+# vblk_expect SEED FILE: the image that plan leaves: the base, the
+# written ranges, the zeroed and discarded ones.
+vblk_expect() {
+	local o r
+	cp "$work/vblk-base.img" "$2"
+	for o in $vblk_offs; do
+		vblk_sectors "$o" "$vblk_count" "vblk seed=$1" |
+		    dd of="$2" bs=512 seek="$o" conv=notrunc status=none
+	done
+	for r in $vblk_zero $vblk_discard; do
+		dd if=/dev/zero of="$2" bs=512 seek="${r%:*}" count="${r#*:}" \
+		    conv=notrunc status=none
+	done
+}
+# vblk_image ID IMG WANT: PASS when the image is WANT byte for byte; else
+# the first differing sector, from the image and as wanted (od).
+vblk_image() {
+	local id=$1 img=$2 want=$3 d byte sec f
+	if cmp -s "$img" "$want"; then
+		echo "PASS $id"
+		return
+	fi
+	failed=1
+	d=$(LC_ALL=C cmp "$img" "$want" 2>&1 | head -n 1)
+	echo "FAIL $id (not what the guest wrote: $d; $(stat -c %s "$img")" \
+	    "bytes, want $(stat -c %s "$want"))"
+	byte=$(sed -nE 's/.* differ: (byte|char) ([0-9]+),.*/\2/p' <<<"$d")
+	[ -n "$byte" ] || return
+	sec=$(((byte - 1) / 512))
+	for f in "$img" "$want"; do
+		echo "    sector $sec of $f:"
+		dd if="$f" bs=512 skip="$sec" count=1 status=none |
+		    od -A d -c | head -n 4 | sed 's/^/      /'
+	done
+}
+# vblk_ran NAME: the khyve boot NAME happened (not skipped).
+vblk_ran() { [ -z "$kvm_why" ] && [ -f "$work/$1.out" ]; }
+
+vblk_sectors 0 "$vblk_cap" base >"$work/vblk-base.img"
+# QEMU first, in the background while khyve's cases run: O_DIRECT where
+# the filesystem has it (not on tmpfs), io_uring as khyve's default engine.
+qcache=cache=none
+dd if=/dev/zero of="$work/odirect" bs=4096 count=1 oflag=direct \
+    status=none 2>/dev/null || qcache=cache=writeback
+cp "$work/vblk-base.img" "$work/vblk-qemu.img"
+QARGS="-drive file=$work/vblk-qemu.img,if=none,id=d0,format=raw,$qcache"
+QARGS="$QARGS,aio=io_uring,discard=unmap"
+QARGS="$QARGS -device virtio-blk-pci,drive=d0,serial=qemu-vblk-0001" \
+    qemu vblk vblk "$(vblk_args 5 qemu-vblk-0001)" guest-shutdown \
+    '^GET_ID: status 0, serial "qemu-vblk-0001"' "${ok[@]}"
+qvblk=
+if [ -z "$kvm_why" ] && [ -n "$have_qemu" ] && [ -f "$BUILD/guest/vblk.elf" ]
+then
+	qemu_worker $((${#q_names[@]} - 1)) ${#q_names[@]} &
+	qvblk=$!
+	qpids+=("$qvblk")
+fi
+vblk_msix='^capacity 8192 sectors, blk_size 512, seg_max [0-9]+, .* MSI-X$'
+# Transitional device (khyve's default), modern registers, MSI-X waits
+# and indirect chains.
+cp "$work/vblk-base.img" "$work/vblk.img"
+# "strict": FEATURES_OK refused without VERSION_1 and with a feature
+# khyve did not offer (QEMU accepts both).
+KOPTS="-s 3,virtio-blk,$work/vblk.img,ser=khyve-vblk-0001" khyve vblk vblk \
+    1 1 "$(vblk_args 1 khyve-vblk-0001) strict" 'device 1001, modern' \
+    "$vblk_msix" '^GET_ID: status 0, serial "khyve-vblk-0001"' \
+    '^interrupt: came' '^reset with 32 reads in flight' \
+    'no VERSION_1\): status 0x03, FEATURES_OK refused' \
+    'one not offered\): status 0x03, FEATURES_OK refused' "${ok[@]}"
+vblk_expect 1 "$work/vblk.want"
+vblk_ran vblk && vblk_image guest:vblk-image "$work/vblk.img" "$work/vblk.want"
+# The same device through its legacy registers, polled, direct chains.
+cp "$work/vblk-base.img" "$work/vblk-lr.img"
+KOPTS="-s 3,virtio-blk,$work/vblk-lr.img" khyve vblk-legacy-regs vblk 1 1 \
+    "$(vblk_args 2 "") transport=legacy msix=0 indirect=0" \
+    'device 1001, legacy' '^GET_ID: status 0, serial "KHYVE-' "${ok[@]}"
+vblk_expect 2 "$work/vblk-lr.want"
+vblk_ran vblk-legacy-regs && vblk_image guest:vblk-legacy-regs-image \
+    "$work/vblk-lr.img" "$work/vblk-lr.want"
+# transport=legacy: no capabilities, the legacy device ID; MSI-X moves
+# the device configuration (0x18 instead of 0x14).
+cp "$work/vblk-base.img" "$work/vblk-l.img"
+KOPTS="-s 3,virtio-blk,$work/vblk-l.img,transport=legacy,ser=L" \
+    khyve vblk-legacy vblk 1 1 "$(vblk_args 3 L)" 'device 1001, legacy' \
+    "$vblk_msix" '^interrupt: came' "${ok[@]}"
+vblk_expect 3 "$work/vblk-l.want"
+vblk_ran vblk-legacy && vblk_image guest:vblk-legacy-image \
+    "$work/vblk-l.img" "$work/vblk-l.want"
+# transport=modern: the modern device ID 0x1042, no I/O BAR.
+cp "$work/vblk-base.img" "$work/vblk-m.img"
+KOPTS="-s 3,virtio-blk,$work/vblk-m.img,transport=modern,ser=M" \
+    khyve vblk-modern vblk 1 1 "$(vblk_args 4 M)" 'device 1042, modern' \
+    "$vblk_msix" "${ok[@]}"
+vblk_expect 4 "$work/vblk-m.want"
+vblk_ran vblk-modern && vblk_image guest:vblk-modern-image \
+    "$work/vblk-m.img" "$work/vblk-m.want"
+# Read-only: RO offered, every write IOERR, reads the base, flush OK; the
+# image is unchanged.
+cp "$work/vblk-base.img" "$work/vblk-ro.img"
+KOPTS="-s 3,virtio-blk,$work/vblk-ro.img,ro" khyve vblk-ro vblk 1 1 \
+    "ro capacity=$vblk_cap count=4 offsets=5,$((vblk_cap - 4))" \
+    "${ok[@]}"
+vblk_ran vblk-ro && vblk_image guest:vblk-ro-image "$work/vblk-ro.img" \
+    "$work/vblk-base.img"
+if [ -n "$qvblk" ]; then
+	wait "$qvblk"
+	vblk_expect 5 "$work/vblk-qemu.want"
+	vblk_image qemu:vblk-image "$work/vblk-qemu.img" "$work/vblk-qemu.want"
+fi
+# kill -9 at random moments: what was flushed is on the image.
+tests/guest/durable.sh "$BUILD" || failed=1
+
 qemu_judge
 
 exit $failed
