@@ -553,6 +553,39 @@ put32(uint8_t *p, uint32_t v)
 	put16(p + 2, (uint16_t)(v >> 16));
 }
 
+/*
+ * Take the device down: the backends first, while the worker may still
+ * be around (it finds sc_closed under vs_mtx and leaves them alone), then
+ * the worker and the transport.  The event loop must not be in a
+ * backend's callback (tests stop it before pci_fini).  Also for a device
+ * whose set-up failed part-way.
+ */
+static void
+vcon_free(struct vcon_softc *sc)
+{
+	struct tty_backend *tbs[VCON_MAX_PORTS];
+	bool transport = sc->sc_vs.vs_ops != NULL;	/* its mutex exists */
+	unsigned i;
+
+	if (transport)
+		pthread_mutex_lock(&sc->sc_vs.vs_mtx);
+	sc->sc_closed = true;
+	for (i = 0; i < VCON_MAX_PORTS; i++) {
+		tbs[i] = sc->sc_ports[i].p_tb;
+		sc->sc_ports[i].p_tb = NULL;
+	}
+	if (transport)
+		pthread_mutex_unlock(&sc->sc_vs.vs_mtx);
+	for (i = 0; i < VCON_MAX_PORTS; i++)
+		tty_close(tbs[i]);
+	virtio_pci_fini(&sc->sc_vs);
+	for (i = 0; i < VCON_MAX_PORTS; i++) {
+		free(sc->sc_ports[i].p_name);
+		free(sc->sc_ports[i].p_spec);
+	}
+	free(sc);
+}
+
 static int
 vcon_init(struct pci_devinst *pi, struct config_node *nvl)
 {
@@ -569,7 +602,7 @@ vcon_init(struct pci_devinst *pi, struct config_node *nvl)
 		return (-ENOMEM);
 	error = vcon_config(sc, pi->pi_name, nvl);
 	if (error != 0)
-		return (error);		/* the process exits: no unwinding */
+		goto fail;
 	put16(sc->sc_cfg + VCON_CFG_COLS, sc->sc_cols);
 	put16(sc->sc_cfg + VCON_CFG_ROWS, sc->sc_rows);
 	put32(sc->sc_cfg + VCON_CFG_MAX_NR_PORTS, sc->sc_max_ports);
@@ -579,7 +612,7 @@ vcon_init(struct pci_devinst *pi, struct config_node *nvl)
 	    sc->sc_multiport ? 2 * ((int)sc->sc_max_ports + 1) : 2,
 	    VCON_QSIZE, features, sc->sc_cfg, sizeof(sc->sc_cfg));
 	if (error != 0)
-		return (error);
+		goto fail;
 	/* After virtio_pci_init: a callback takes vs_mtx. */
 	for (i = 0; i < VCON_MAX_PORTS; i++) {
 		p = &sc->sc_ports[i];
@@ -588,7 +621,7 @@ vcon_init(struct pci_devinst *pi, struct config_node *nvl)
 		snprintf(owner, sizeof(owner), "%s port %u", pi->pi_name, i);
 		error = tty_open(p->p_spec, owner, vcon_tty_notify, p, &tb);
 		if (error != 0)
-			return (error);
+			goto fail;
 		pthread_mutex_lock(&sc->sc_vs.vs_mtx);
 		p->p_tb = tb;
 		pthread_mutex_unlock(&sc->sc_vs.vs_mtx);
@@ -600,6 +633,10 @@ vcon_init(struct pci_devinst *pi, struct config_node *nvl)
 	log_info("%s: %u port(s)%s", pi->pi_name, sc->sc_nports,
 	    sc->sc_multiport ? ", multiport" : "");
 	return (0);
+fail:
+	vcon_free(sc);
+	pi->pi_arg = NULL;
+	return (error);
 }
 
 static bool
@@ -689,7 +726,8 @@ vcon_port_backend(struct pci_devinst *pi, unsigned n)
 	struct vcon_softc *sc;
 	struct tty_backend *tb;
 
-	if (pi == NULL || pi->pi_d != &pci_de_vcon || n >= VCON_MAX_PORTS)
+	if (pi == NULL || pi->pi_d != &pci_de_vcon || pi->pi_arg == NULL ||
+	    n >= VCON_MAX_PORTS)
 		return (NULL);
 	sc = ((struct virtio_softc *)pi->pi_arg)->vs_dev;
 	pthread_mutex_lock(&sc->sc_vs.vs_mtx);
@@ -698,31 +736,22 @@ vcon_port_backend(struct pci_devinst *pi, unsigned n)
 	return (tb);
 }
 
-void
-vcon_close(struct pci_devinst *pi)
+static void
+vcon_fini(struct pci_devinst *pi)
 {
-	struct tty_backend *tbs[VCON_MAX_PORTS];
-	struct vcon_softc *sc;
-	unsigned i;
+	struct virtio_softc *vs = pi->pi_arg;
 
-	if (pi == NULL || pi->pi_d != &pci_de_vcon)
+	if (vs == NULL)
 		return;
-	sc = ((struct virtio_softc *)pi->pi_arg)->vs_dev;
-	pthread_mutex_lock(&sc->sc_vs.vs_mtx);
-	sc->sc_closed = true;
-	for (i = 0; i < VCON_MAX_PORTS; i++) {
-		tbs[i] = sc->sc_ports[i].p_tb;
-		sc->sc_ports[i].p_tb = NULL;
-	}
-	pthread_mutex_unlock(&sc->sc_vs.vs_mtx);
-	for (i = 0; i < VCON_MAX_PORTS; i++)
-		tty_close(tbs[i]);
+	vcon_free(vs->vs_dev);
+	pi->pi_arg = NULL;
 }
 
 const struct pci_devemu pci_de_vcon = {
 	.pe_emu = "virtio-console",
 	.pe_init = vcon_init,
 	.pe_legacy_config = vcon_legacy_config,
+	.pe_fini = vcon_fini,
 	VIRTIO_PCI_HOOKS,
 };
 PCI_EMUL_SET(pci_de_vcon);

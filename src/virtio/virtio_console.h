@@ -52,16 +52,11 @@
 struct tty_backend;
 
 /*
- * For tests and the fuzz target.  The backend of port n of the
+ * For tests and the fuzz target: the backend of port n of the
  * virtio-console device pi (NULL when the port is not configured).
+ * pci_fini() closes the backends (their socket files go); the event loop
+ * must not be running a backend callback then.
  */
 struct tty_backend *vcon_port_backend(struct pci_devinst *pi, unsigned n);
-/*
- * Close every port's backend (their sockets are removed); the device
- * does nothing more afterwards.  The machine never frees a device; tests
- * do this before pci_fini().  No backend callback may be running (the
- * event loop stopped).
- */
-void	vcon_close(struct pci_devinst *pi);
 
 #endif /* VIRTIO_CONSOLE_H */

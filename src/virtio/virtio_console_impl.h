@@ -63,7 +63,7 @@ struct vcon_softc {
 	bool		sc_multiport;	/* MULTIPORT offered */
 	bool		sc_mp;		/* ... and negotiated */
 	bool		sc_ready;	/* DEVICE_READY(1) received */
-	bool		sc_closed;	/* vcon_close() ran */
+	bool		sc_closed;	/* pci_fini() is taking it down */
 	struct vcon_port *sc_emerg;	/* where emerg_wr goes */
 	uint16_t	sc_cols, sc_rows;
 	uint64_t	sc_emerg_bytes;
