@@ -6,7 +6,9 @@
 # status and the console markers are the expected ones.  Failures print
 # the reason and the last lines of the console.
 #
-# Needs: $linux_out (directory for logs), $linux_timeout (seconds).
+# Needs: $linux_out (directory for logs), $linux_timeout (seconds); the
+# disk helpers of linux:vda also $cache (what fetch.sh left) and $here
+# (tests/linux).
 
 # Console lines shown with a failure.
 linux_tail_lines=60
@@ -44,8 +46,10 @@ linux_wait_for() {
 # PIDFILE holds the monitor's own pid (not timeout's: timeout would turn a
 # forwarded SIGTERM into a SIGKILL 10 s later) and writes to FIFO reach the
 # monitor's stdin.  Passes when CMD exits with WANT_STATUS and the console
-# holds each |-separated fixed string of MARKERS.  Prints one PASS or FAIL
-# line (with the console's tail); returns 0 on PASS.
+# holds each |-separated fixed string of MARKERS.  If $linux_check names a
+# function, it runs after the boot whatever the outcome, as
+# $linux_check LOG; when it fails, what it printed is (part of) the reason.
+# Prints one PASS or FAIL line (with the console's tail); returns 0 on PASS.
 linux_boot() {
 	local name=$1 want=$2 markers=$3 action=$4
 	shift 4
@@ -88,6 +92,9 @@ linux_boot() {
 	if [ -z "$why" ] && grep -q 'KHYVE-RESULT FAIL' "$log"; then
 		why=$(grep -m1 -o 'KHYVE-RESULT FAIL.*' "$log" | tr -d '\r')
 	fi
+	if [ -n "${linux_check:-}" ] && ! m=$("$linux_check" "$log"); then
+		why="${why:+$why; }${m:-$linux_check failed}"
+	fi
 	if [ -z "$why" ]; then
 		echo "PASS $name ($((SECONDS - t0)) s)"
 		return 0
@@ -110,4 +117,90 @@ linux_banner() {
 	echo "**********************************************************************"
 	echo "* $*"
 	echo "**********************************************************************"
+}
+
+# --- linux:vda's disk -------------------------------------------------
+# An 8 MiB raw image, each sector filled by guest/vda-pattern.awk (tag
+# "khyve").  The guest (guest/vda-check.sh) reads the vda_read ranges and
+# the whole disk, overwrites the vda_write ranges (tag "WROTE") and
+# discards vda_discard_range when the image's filesystem can punch holes
+# (khyve offers discard only then); ranges are FIRST_SECTOR+COUNT.  The
+# host then compares the image with what exactly that makes of it.
+vda_sectors=16384
+vda_serial=KHYVETEST01
+vda_read=0+8,1000+1,3000+300,16376+8
+vda_write=100+1,2048+256,16383+1
+vda_discard_range=4096+128
+
+# vda_pattern TAG FIRST COUNT: COUNT sectors of TAG's pattern on stdout,
+# made by the guest's busybox awk.
+vda_pattern() {
+	"$cache/busybox" awk -v tag="$1" -v first="$2" -v count="$3" \
+	    -f "$here/guest/vda-pattern.awk"
+}
+
+# vda_can_punch DIR: whether a file in DIR can have a hole punched
+# (fallocate(1) from util-linux; khyve tries fallocate(2) itself).
+vda_can_punch() {
+	local f=$1/.punch-probe.$$ ok=0
+	head -c 8192 /dev/zero >"$f" 2>/dev/null || return 1
+	fallocate -p -o 0 -l 4096 "$f" 2>/dev/null && ok=1
+	rm -f "$f"
+	[ $ok -eq 1 ]
+}
+
+# vda_prepare BASE [none]: make BASE.img, the disk, and BASE.want, what it
+# must hold once the guest is done; set $vda_discard (the range, or "none"
+# when the filesystem cannot punch holes or the second argument says so)
+# and $vda_cmdline (the guest's expectations, for the kernel command line).
+vda_prepare() {
+	local base=$1 r s n sum
+	rm -f "$base.img" "$base.want" "$base.tmp"
+	vda_pattern khyve 0 "$vda_sectors" >"$base.img" || return 1
+	cp "$base.img" "$base.want" || return 1
+	for r in ${vda_write//,/ }; do
+		s=${r%+*}
+		n=${r#*+}
+		vda_pattern WROTE "$s" "$n" >"$base.tmp" &&
+		    dd if="$base.tmp" of="$base.want" bs=512 seek="$s" \
+		    conv=notrunc status=none || return 1
+	done
+	rm -f "$base.tmp"
+	vda_discard=none
+	if [ "${2:-}" != none ] && vda_can_punch "$(dirname "$base")"; then
+		vda_discard=$vda_discard_range
+		for r in ${vda_discard//,/ }; do
+			s=${r%+*}
+			n=${r#*+}
+			dd if=/dev/zero of="$base.want" bs=512 seek="$s" \
+			    count="$n" conv=notrunc status=none || return 1
+		done
+	fi
+	sum=$(md5sum <"$base.img") || return 1
+	vda_cmdline="vda_sectors=$vda_sectors vda_serial=$vda_serial"
+	vda_cmdline="$vda_cmdline vda_md5=${sum%% *} vda_read=$vda_read"
+	vda_cmdline="$vda_cmdline vda_write=$vda_write vda_discard=$vda_discard"
+}
+
+# vda_verify BASE: BASE.img holds exactly BASE.want; else print which
+# sectors differ and return 1.
+vda_verify() {
+	local base=$1 a b list
+	cmp -s "$base.img" "$base.want" && return 0
+	a=$(stat -c %s "$base.img" 2>/dev/null || echo none)
+	b=$(stat -c %s "$base.want")
+	if [ "$a" != "$b" ]; then
+		echo "disk image is $a bytes, want $b"
+		return 1
+	fi
+	list=$(cmp -l "$base.img" "$base.want" 2>/dev/null | awk '
+	    { s = int(($1 - 1) / 512) }
+	    n && s <= e + 1 { e = s; next }
+	    n { l = l sep (b == e ? b : b "-" e); sep = "," }
+	    { b = e = s; n = 1 }
+	    END { if (n) l = l sep (b == e ? b : b "-" e); print l }')
+	[ ${#list} -le 120 ] || list="${list:0:120}..."
+	echo "disk image differs from the expected one in sector(s) $list" \
+	    "(written ${vda_write}, discarded ${vda_discard:-none})"
+	return 1
 }

@@ -10,6 +10,9 @@
 #                   KHYVE-CHECK/KHYVE-RESULT lines; poweroff -f
 #   test-reboot     print KHYVE-REBOOT; reboot -f
 #   test-acpid      acpid on the power button; print KHYVE-READY; wait
+#   test-vda        the virtio-blk driver; check, read, write and discard
+#                   /dev/vda (khyve-vda-check); print KHYVE-CHECK and
+#                   KHYVE-RESULT lines; poweroff -f
 # EXTRA_DIR, if given, is copied over the tree last (extra files for a test).
 #
 # Contents: busybox and all its applet links, /bin/outb (built here from
@@ -23,7 +26,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 guest=$here/guest
 
 usage() {
-	echo "usage: $0 CACHE_DIR OUT.cpio demo|test-poweroff|test-reboot|test-acpid [EXTRA_DIR]" >&2
+	echo "usage: $0 CACHE_DIR OUT.cpio demo|test-poweroff|test-reboot|test-acpid|test-vda [EXTRA_DIR]" >&2
 	exit 2
 }
 say() { printf 'mkinitramfs: %s\n' "$*"; }
@@ -37,7 +40,7 @@ out=$2
 mode=$3
 extra=${4:-}
 case $mode in
-demo|test-poweroff|test-reboot|test-acpid) ;;
+demo|test-poweroff|test-reboot|test-acpid|test-vda) ;;
 *) usage ;;
 esac
 command -v cpio >/dev/null 2>&1 || die "cpio not found (apt-get install cpio)"
@@ -62,6 +65,10 @@ chmod 755 "$stage/bin/busybox"
 # for the ~400 links where KVM emulates guest kernel code.
 test_applets=" sh ash init mount mkdir cat ls grep cut date hwclock stty \
     sleep insmod acpid poweroff reboot halt "
+case $mode in
+test-vda) test_applets="$test_applets awk dd cmp md5sum blockdev blkdiscard \
+    hexdump tr " ;;
+esac
 applets=$("$cache/busybox" --list-full) ||
     die "cannot run $cache/busybox --list-full on this host"
 for a in $applets; do
@@ -101,6 +108,10 @@ case $mode in
 demo|test-acpid)
 	install -m 644 "$guest/acpid.conf" "$stage/etc/acpid.conf"
 	install -m 755 "$guest/acpi-power" "$stage/etc/acpi/power"
+	;;
+test-vda)
+	install -m 755 "$guest/vda-check.sh" "$stage/bin/khyve-vda-check"
+	install -m 644 "$guest/vda-pattern.awk" "$stage/lib/vda-pattern.awk"
 	;;
 esac
 echo khyve >"$stage/etc/hostname"
@@ -160,13 +171,13 @@ strip_module() {
 }
 
 # add_modules LIST NAME...: copy NAME and its dependencies into the tree
-# and append them, in load order, to /etc/LIST.
+# and append them, in load order, to /etc/LIST.  A module already in an
+# earlier list is left out: that list loads first.
 add_modules() {
 	local name=$1 list=$stage/etc/$1 n p base
 	shift
 	: >"$list"
 	order=()
-	seen=()
 	for n in "$@"; do
 		n=${n//-/_}
 		if [ -n "${builtin[$n]:-}" ]; then
@@ -194,15 +205,24 @@ add_modules() {
 }
 
 # Tests load modules only where they must: each insmod costs ~5 s where
-# KVM emulates guest kernel code.
+# KVM emulates guest kernel code.  The demo's /etc/rc loads the virtio
+# transport, then the driver of each kind of virtio device it finds.
 case $mode in
 demo)
-	add_modules modules-virtio virtio_pci virtio_blk virtio_net \
-	    virtio_console virtio_rng
+	add_modules modules-virtio virtio_pci
+	add_modules modules-virtio-blk virtio_blk
+	add_modules modules-virtio-net virtio_net
+	add_modules modules-virtio-console virtio_console
+	add_modules modules-virtio-rng virtio_rng
 	add_modules modules-acpi button evdev
 	;;
 test-acpid)
 	add_modules modules-acpi button evdev
+	;;
+test-vda)
+	# Whatever of these the kernel has built in is left out (the cloud
+	# kernel: none).
+	add_modules modules-vda virtio_pci virtio_blk
 	;;
 esac
 

@@ -7,10 +7,15 @@
 #                              files, device nodes and modules it needs
 #   linux-guest:check-script   khyve-check against made-up /proc and /sys
 #                              trees: passes a good one, names each fault
+#   linux-guest:vda-script     khyve-vda-check against a made-up /sys and an
+#                              image file: passes a good disk and leaves
+#                              the image the host expects; names each
+#                              fault, and so does the host's image check
 #   linux-guest:qemu-*         the same kernel and initramfs under QEMU
 #                              with TCG (pure emulation, no /dev/kvm): each
 #                              mode reaches its marker and powers off,
-#                              resets or answers the power button
+#                              resets or answers the power button;
+#                              qemu-vda passes with QEMU's virtio-blk disk
 #
 # Prints PASS/FAIL/SKIP lines; exit status 1 if anything failed.  Knobs:
 # KHYVE_LINUX_QEMU=0 skips the QEMU boots (about 15 s each here).
@@ -29,8 +34,8 @@ linux_timeout=${KHYVE_LINUX_QEMU_TIMEOUT:-240}
 status=0
 pass() { echo "PASS linux-guest:$1"; }
 fail() { echo "FAIL linux-guest:$1"; status=1; }
-names="scripts initramfs check-script qemu-poweroff qemu-reboot qemu-acpid \
-    qemu-demo-poweroff qemu-demo-reboot qemu-demo-exit"
+names="scripts initramfs check-script vda-script qemu-poweroff qemu-reboot \
+    qemu-acpid qemu-vda qemu-demo-poweroff qemu-demo-reboot qemu-demo-exit"
 
 mkdir -p "$linux_out"
 if ! "$here/fetch.sh" "$cache" >"$linux_out/fetch.log" 2>&1; then
@@ -72,7 +77,7 @@ has() {
 	done
 }
 why=
-for mode in demo test-poweroff test-reboot test-acpid; do
+for mode in demo test-poweroff test-reboot test-acpid test-vda; do
 	cpio_f=$linux_out/$mode.cpio
 	if ! "$here/mkinitramfs.sh" "$cache" "$cpio_f" "$mode" \
 	    >"$linux_out/mkinitramfs-$mode.log" 2>&1; then
@@ -102,9 +107,38 @@ for mode in demo test-poweroff test-reboot test-acpid; do
 		order=$(cpio -i --to-stdout etc/modules-virtio \
 		    <"$cpio_f" 2>/dev/null | tr '\n' ' ')
 		case $order in
-		*virtio_ring*virtio\ *virtio_pci\ *) ;;
+		*virtio_ring*virtio\ *virtio_pci\ ) ;;
 		*) why="$why $mode:module-order($order)" ;;
 		esac
+		# Each kind's driver alone: the transport's list loads first.
+		order=$(cpio -i --to-stdout etc/modules-virtio-blk \
+		    <"$cpio_f" 2>/dev/null | tr '\n' ' ')
+		[ "$order" = "virtio_blk " ] ||
+		    why="$why $mode:modules-virtio-blk($order)"
+		;;
+	test-vda)
+		miss=$(has "$linux_out/$mode.list" bin/khyve-vda-check \
+		    lib/vda-pattern.awk bin/dd usr/bin/cmp usr/bin/md5sum \
+		    usr/bin/awk sbin/blockdev usr/bin/blkdiscard \
+		    usr/bin/hexdump) || why="$why $mode:no-$miss"
+		# virtio_blk, the transport and what they need, nothing else.
+		order=$(cpio -i --to-stdout etc/modules-vda \
+		    <"$cpio_f" 2>/dev/null | tr '\n' ' ')
+		case $order in
+		virtio_ring\ virtio\ *virtio_pci\ virtio_blk\ ) ;;
+		*) why="$why $mode:module-order($order)" ;;
+		esac
+		[ "$nmod" -eq 6 ] || why="$why $mode:$nmod-modules"
+		cpio -i --to-stdout lib/modules/virtio_blk.ko <"$cpio_f" \
+		    2>/dev/null >"$linux_out/$mode.virtio_blk.ko"
+		if ! readelf -S "$linux_out/$mode.virtio_blk.ko" 2>/dev/null |
+		    grep -q '\.symtab'; then
+			why="$why $mode:virtio_blk.ko-unreadable"
+		elif readelf -S "$linux_out/$mode.virtio_blk.ko" |
+		    grep -q '\.BTF'; then
+			why="$why $mode:virtio_blk.ko-has-BTF"
+		fi
+		rm -f "$linux_out/$mode.virtio_blk.ko"
 		;;
 	test-acpid)
 		miss=$(has "$linux_out/$mode.list" etc/acpid.conf \
@@ -223,9 +257,101 @@ else
 	sed 's/^/  | /' "$tree.out"
 fi
 
+# --- vda-script ------------------------------------------------------
+# khyve-vda-check with a made-up /sys/block/vda over an image file made as
+# linux:vda makes its disk (vda_prepare, without discard: an image file is
+# no block device).  A good run must also leave exactly the image the host
+# expects (vda_verify): the guest's and the host's use of vda-pattern.awk
+# are checked against each other.
+# vda_tree DIR: /proc/cmdline and /sys/block/vda of a good disk.
+vda_tree() {
+	local r=$1 q=$1/sys/block/vda
+	rm -rf "$r"
+	mkdir -p "$r/proc" "$q/queue"
+	echo "console=ttyS0 $vda_cmdline panic=-1" >"$r/proc/cmdline"
+	echo "$vda_sectors" >"$q/size"
+	echo "$vda_serial" >"$q/serial"
+	echo 0 >"$q/ro"
+	echo 512 >"$q/queue/logical_block_size"
+	echo "write back" >"$q/queue/write_cache"
+	echo 0 >"$q/queue/discard_max_bytes"
+}
+# try_vda TREE WANT_RESULT: khyve-vda-check over TREE and a fresh copy of
+# the image; its KHYVE-RESULT line must be WANT_RESULT.
+try_vda() {
+	local got
+	cp "$vbase.orig" "$vbase.img"
+	got=$(KHYVE_ROOT=$1 KHYVE_VDA=$vbase.img TMPDIR=$linux_out \
+	    KHYVE_VDA_PATTERN=$here/guest/vda-pattern.awk PATH=$bbdir \
+	    "$cache/busybox" sh "$here/guest/vda-check.sh" 2>&1 |
+	    tee "$1.out" | grep '^KHYVE-RESULT')
+	[ "$got" = "$2" ] && return 0
+	echo "want '$2', got '${got:-nothing}'"
+	return 1
+}
+vbase=$linux_out/fake-vda
+vtree=$linux_out/fake-vda-tree
+why=
+if ! vda_prepare "$vbase" none >"$vbase.log" 2>&1 ||
+    ! cp "$vbase.img" "$vbase.orig"; then
+	why=" cannot-make-the-image"
+else
+	vda_tree "$vtree"
+	r=$(try_vda "$vtree" "KHYVE-RESULT PASS") || why="$why good:$r"
+	[ "$(grep -c ' ok$' "$vtree.out")" -eq 14 ] || why="$why good:not-14-ok"
+	r=$(vda_verify "$vbase") || why="$why good-image:$r"
+	# A write lost (2100 as it was) and a stray one (9000): the host's
+	# check names both.
+	dd if="$vbase.orig" of="$vbase.img" bs=512 skip=2100 seek=2100 \
+	    count=1 conv=notrunc status=none
+	printf X | dd of="$vbase.img" bs=1 seek=$((9000 * 512 + 5)) \
+	    conv=notrunc status=none
+	r=$(vda_verify "$vbase")
+	case $r in
+	*" 2100,9000 "*) ;;
+	*) why="$why lost-write:${r:-passed}" ;;
+	esac
+	vda_tree "$vtree"
+	echo KHYVEOTHER >"$vtree/sys/block/vda/serial"
+	r=$(try_vda "$vtree" "KHYVE-RESULT FAIL vda_serial") || why="$why serial:$r"
+	vda_tree "$vtree"
+	echo 1 >"$vtree/sys/block/vda/ro"
+	echo 8192 >"$vtree/sys/block/vda/size"
+	r=$(try_vda "$vtree" "KHYVE-RESULT FAIL vda_sectors vda_ro") ||
+	    why="$why ro:$r"
+	vda_tree "$vtree"
+	echo "write through" >"$vtree/sys/block/vda/queue/write_cache"
+	echo 2147483648 >"$vtree/sys/block/vda/queue/discard_max_bytes"
+	r=$(try_vda "$vtree" "KHYVE-RESULT FAIL vda_write_cache vda_discard") ||
+	    why="$why cache-discard:$r"
+	# Sector 7 where sector 1000 should be: the read check names it.
+	vda_tree "$vtree"
+	dd if="$vbase.img" of="$vbase.orig" bs=512 skip=7 seek=1000 count=1 \
+	    conv=notrunc status=none
+	r=$(try_vda "$vtree" "KHYVE-RESULT FAIL vda_read vda_md5") ||
+	    why="$why misplaced:$r"
+	grep -q 'first difference: sector 1000, byte 17' "$vtree.out" ||
+	    why="$why misplaced:not-named"
+	sed -i 's/ vda_write=[^ ]*//' "$vtree/proc/cmdline"
+	r=$(try_vda "$vtree" "KHYVE-RESULT FAIL vda_read vda_md5 vda_write") ||
+	    why="$why no-write-list:$r"
+	r=$(KHYVE_ROOT=$vtree KHYVE_VDA=$linux_out/no-such-disk PATH=$bbdir \
+	    "$cache/busybox" sh "$here/guest/vda-check.sh" 2>&1 |
+	    grep '^KHYVE-RESULT')
+	[ "$r" = "KHYVE-RESULT FAIL vda_dev" ] || why="$why no-disk:$r"
+fi
+if [ -z "$why" ]; then
+	pass vda-script
+	rm -f "$vbase.img" "$vbase.orig" "$vbase.want"
+else
+	fail "vda-script (${why# })"
+	sed 's/^/  | /' "$vtree.out" 2>/dev/null
+fi
+
 # --- QEMU ------------------------------------------------------------
 qemu=$(command -v qemu-system-x86_64 || true)
-qnames="qemu-poweroff qemu-reboot qemu-acpid qemu-demo-poweroff qemu-demo-reboot qemu-demo-exit"
+qnames="qemu-poweroff qemu-reboot qemu-acpid qemu-vda qemu-demo-poweroff \
+    qemu-demo-reboot qemu-demo-exit"
 if [ "${KHYVE_LINUX_QEMU:-1}" = 0 ]; then
 	for n in $qnames; do echo "SKIP linux-guest:$n: KHYVE_LINUX_QEMU=0"; done
 	exit $status
@@ -237,18 +363,34 @@ if [ -z "$qemu" ]; then
 	exit $status
 fi
 
-# qemu_boot NAME MODE SMP MARKERS ACTION [APPEND]: boot MODE's initramfs.
-# -no-reboot makes a guest reset end QEMU too; the console tells a reset
-# ("reboot: Restarting system") from a poweroff ("reboot: Power down").
+# qemu_boot NAME MODE SMP MARKERS ACTION [APPEND [QEMU ARGS...]]: boot
+# MODE's initramfs.  -no-reboot makes a guest reset end QEMU too; the
+# console tells a reset ("reboot: Restarting system") from a poweroff
+# ("reboot: Power down").
 qemu_boot() {
 	local name=$1 mode=$2 smp=$3 markers=$4 action=$5 append=${6:-}
+	shift 5
+	[ $# -eq 0 ] || shift
 	linux_boot "linux-guest:$name" 0 "$markers" "$action" \
 	    "$qemu" -accel tcg -smp "$smp" -m 256 -no-reboot -rtc base=utc \
 	    -display none -serial stdio -monitor none \
 	    -chardev "pipe,id=mon,path=$linux_out/$name.mon" \
-	    -mon chardev=mon,mode=readline \
+	    -mon chardev=mon,mode=readline "$@" \
 	    -kernel "$cache/vmlinuz" -initrd "$linux_out/$mode.cpio" \
 	    -append "console=ttyS0 panic=-1 $append" || status=1
+}
+# qemu_disk IMAGE SERIAL [DISCARD]: QEMU arguments for a virtio-blk disk
+# (a transitional virtio PCI device, as khyve's).  QEMU offers discard
+# unless told not to; with DISCARD "none" it does not, else it punches
+# holes in the image as khyve does.
+qemu_disk() {
+	local d="discard=off" u="discard=ignore"
+	if [ "${3:-none}" != none ]; then
+		d="discard=on"
+		u="discard=unmap"
+	fi
+	echo "-drive file=$1,format=raw,if=none,id=vda,$u"
+	echo "-device virtio-blk-pci,drive=vda,serial=$2,$d"
 }
 # The guest's pipe monitor: QEMU opens NAME.mon.in and NAME.mon.out.
 qemu_monitor_fifos() {
@@ -275,7 +417,8 @@ act_type() {
 	done
 }
 act_demo_poweroff() {
-	act_type "$@" 'echo "tty is $(tty)"; sleep 1000 &' jobs poweroff
+	act_type "$@" 'echo "tty is $(tty)"; sleep 1000 &' jobs \
+	    'echo "vda: $(cat /sys/block/vda/size) sectors"' poweroff
 }
 act_demo_reboot() { act_type "$@" reboot; }
 act_demo_exit() { act_type "$@" exit; }
@@ -288,9 +431,24 @@ qemu_boot qemu-reboot test-reboot 1 \
     "KHYVE-REBOOT|reboot: Restarting system" -
 qemu_boot qemu-acpid test-acpid 1 \
     "KHYVE-READY|power button pressed|reboot: Power down" act_powerdown
+# linux:vda's disk and checks with QEMU's virtio-blk.
+qvda=$linux_out/qemu-vda
+qemu_vda_check() { vda_verify "$qvda"; }
+if vda_prepare "$qvda" >"$qvda.prepare.log" 2>&1; then
+	# shellcheck disable=SC2046
+	linux_check=qemu_vda_check qemu_boot qemu-vda test-vda 1 \
+	    "KHYVE-RESULT PASS|reboot: Power down" - "$vda_cmdline" \
+	    $(qemu_disk "$qvda.img" "$vda_serial" "$vda_discard")
+else
+	fail "qemu-vda (cannot make the disk image: $(tail -n 1 "$qvda.prepare.log"))"
+fi
+# The demo with a disk: /etc/rc loads the virtio-blk driver and no other.
+rm -f "$linux_out/qemu-demo.img"
+truncate -s 8M "$linux_out/qemu-demo.img"
+# shellcheck disable=SC2046
 qemu_boot qemu-demo-poweroff demo 1 \
-    "user space reached|acpid watches the power button|tty is /dev/ttyS0|Running|shutting down|reboot: Power down" \
-    act_demo_poweroff
+    "user space reached|virtio devices: blk; loading their drivers|loaded virtio_blk|acpid watches the power button|tty is /dev/ttyS0|Running|vda: 16384 sectors|shutting down|reboot: Power down" \
+    act_demo_poweroff "" $(qemu_disk "$linux_out/qemu-demo.img" KHYVEDEMO)
 qemu_boot qemu-demo-reboot demo 1 \
     "shutting down|reboot: Restarting system" act_demo_reboot
 qemu_boot qemu-demo-exit demo 1 \
