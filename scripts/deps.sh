@@ -22,7 +22,7 @@ BUILD_PKGS="build-essential make clang llvm libclang-rt-14-dev
 # the guest userland and the initramfs tools, the script helpers.
 TEST_PKGS="qemu-system-x86 seabios ipxe-qemu busybox-static cpio gzip
 	xz-utils lz4 zstd bzip2 lzop ca-certificates python3 iproute2 binutils
-	procps git"
+	procps git bsdextrautils"
 
 # Programs the test and benchmark scripts run, and where they come from.
 # Programs of Debian's Essential packages (coreutils, grep, sed, ...) need
@@ -44,7 +44,8 @@ readelf binutils
 objcopy binutils
 pgrep procps
 ps procps
-git git"
+git git
+hexdump bsdextrautils"
 
 packages() { printf '%s\n' $BUILD_PKGS $TEST_PKGS; }
 

@@ -55,6 +55,7 @@ blocks() {
 }
 
 # check IMG N: why the image is wrong after "FLUSHED N" (-1: none), or "".
+# $work/all holds every block's pattern (made once).
 check() {
 	local img=$1 n=$2 size want k b last off rest
 	size=$(stat -c %s "$img")
@@ -65,12 +66,9 @@ check() {
 	fi
 	last=$((size / BS - 1))
 	[ "$n" -gt "$last" ] && { echo "FLUSHED $n past the last block $last"; return; }
-	if [ "$n" -ge 0 ]; then
-		blocks 0 "$n" >"$work/want"
-		if ! cmp -s -n $(((n + 1) * BS)) "$img" "$work/want"; then
-			echo "flushed blocks 0-$n differ: $(cmp -n $(((n + 1) * BS)) "$img" "$work/want" 2>&1 | head -n 1)"
-			return
-		fi
+	if [ "$n" -ge 0 ] && ! cmp -s -n $(((n + 1) * BS)) "$img" "$work/all"; then
+		echo "flushed blocks 0-$n differ: $(LC_ALL=C cmp -n $(((n + 1) * BS)) "$img" "$work/all" 2>&1 | head -n 1)"
+		return
 	fi
 	# After it: each block its pattern (written, or flushed before the
 	# line got out) or zeroes.  Jump from one non-zero byte to the next.
@@ -80,10 +78,8 @@ check() {
 		    sed -nE 's/.* differ: (byte|char) ([0-9]+),.*/\2/p')
 		[ -z "$rest" ] && return
 		b=$(((off + rest - 1) / BS))
-		dd if="$img" of="$work/blk" bs=$BS skip="$b" count=1 status=none
-		blocks "$b" "$b" >"$work/one"
-		if ! cmp -s "$work/blk" "$work/one"; then
-			echo "block $b (after FLUSHED $n) is neither its pattern nor zeroes: \"$(head -c 31 "$work/blk" | tr -c '[:print:]' .)\""
+		if ! cmp -s -i $((b * BS)):$((b * BS)) -n $BS "$img" "$work/all"; then
+			echo "block $b (after FLUSHED $n) is neither its pattern nor zeroes: \"$(dd if="$img" bs=$BS skip="$b" count=1 status=none | head -c 31 | tr -c '[:print:]' .)\""
 			return
 		fi
 		off=$(((b + 1) * BS))
@@ -146,6 +142,7 @@ trial() {
 	fi
 }
 
+blocks 0 $((MB * 1024 * 1024 / BS - 1)) >"$work/all"
 for ((t = 1; t <= TRIALS; t++)); do
 	trial "$t"
 done
