@@ -83,15 +83,16 @@ linux_boot() {
 	elif [ $rc -ne "$want" ]; then
 		why="exit status $rc, want $want"
 	fi
+	# The guest's own verdict says more than a missing PASS marker.
+	if [ -z "$why" ] && grep -q 'KHYVE-RESULT FAIL' "$log"; then
+		why=$(grep -m1 -o 'KHYVE-RESULT FAIL.*' "$log" | tr -d '\r')
+	fi
 	IFS='|'
 	for m in $markers; do
 		[ -z "$why" ] || break
 		grep -qF -- "$m" "$log" || why="console lacks '$m'"
 	done
 	IFS=$IFS_save
-	if [ -z "$why" ] && grep -q 'KHYVE-RESULT FAIL' "$log"; then
-		why=$(grep -m1 -o 'KHYVE-RESULT FAIL.*' "$log" | tr -d '\r')
-	fi
 	if [ -n "${linux_check:-}" ] && ! m=$("$linux_check" "$log"); then
 		why="${why:+$why; }${m:-$linux_check failed}"
 	fi

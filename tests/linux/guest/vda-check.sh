@@ -123,11 +123,18 @@ show_diff() {
 	done
 }
 
+# first_line FILE: print FILE's first line (dd's error, not its counts).
+first_line() {
+	local l=
+	read -r l 2>/dev/null <"$1"
+	echo "$l"
+}
+
 # read_range S N OUT: the disk's sectors S to S+N-1 into OUT.
 read_range() {
 	dd if="$dev" of="$3" bs=512 skip="$1" count="$2" 2>"$tmp.err" &&
 	    return 0
-	echo "KHYVE-INFO   reading $2 sector(s) at $1 failed: $(cat "$tmp.err")"
+	echo "KHYVE-INFO   reading $2 sector(s) at $1 failed: $(first_line "$tmp.err")"
 	return 1
 }
 
@@ -190,7 +197,7 @@ if want vda_write && ranges "$want"; then
 		pattern WROTE "$s" "$n" "$tmp.w$s"
 		if ! dd if="$tmp.w$s" of="$dev" bs=512 seek="$s" \
 		    conv=notrunc,fsync 2>"$tmp.err"; then
-			echo "KHYVE-INFO writing $n sector(s) at $s failed: $(cat "$tmp.err")"
+			echo "KHYVE-INFO writing $n sector(s) at $s failed: $(first_line "$tmp.err")"
 			: >"$tmp.w$s.failed"
 		fi
 	done
@@ -218,7 +225,7 @@ else
 		n=${r#*+}
 		if ! blkdiscard -o $((s * 512)) -l $((n * 512)) "$dev" \
 		    2>"$tmp.err"; then
-			echo "KHYVE-INFO discarding $n sector(s) at $s failed: $(cat "$tmp.err")"
+			echo "KHYVE-INFO discarding $n sector(s) at $s failed: $(first_line "$tmp.err")"
 			: >"$tmp.d$s.failed"
 		fi
 	done
