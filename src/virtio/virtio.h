@@ -195,6 +195,13 @@ void	virtio_needs_reset(struct virtio_softc *vs, int q);
  */
 int	virtio_worker_add_fd(struct virtio_softc *vs, int fd,
 	    void (*cb)(void *dev, int fd)) __must_check;
+/*
+ * Stop (enable false) or resume watching an fd given to
+ * virtio_worker_add_fd(): a network device stops polling its backend
+ * while the guest has no receive buffers.  Returns 0 or -errno.
+ */
+int	virtio_worker_fd_enable(struct virtio_softc *vs, int fd, bool enable)
+	    __must_check;
 /* Run vd_notify(q) again on the worker soon (more work than one batch). */
 void	virtio_requeue(struct virtio_softc *vs, int q);
 

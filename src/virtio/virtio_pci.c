@@ -43,6 +43,7 @@
 struct virtio_worker_fd {
 	int		wf_fd;
 	void		(*wf_cb)(void *dev, int fd);
+	bool		wf_off;		/* taken out of the epoll set */
 	struct virtio_worker_fd *wf_next;
 };
 
@@ -343,6 +344,30 @@ virtio_worker_add_fd(struct virtio_softc *vs, int fd,
 	}
 	wf->wf_next = vs->vs_fds;
 	vs->vs_fds = wf;
+	return (0);
+}
+
+int
+virtio_worker_fd_enable(struct virtio_softc *vs, int fd, bool enable)
+{
+	struct virtio_worker_fd *wf;
+	struct epoll_event ev;
+
+	for (wf = vs->vs_fds; wf != NULL; wf = wf->wf_next)
+		if (wf->wf_fd == fd)
+			break;
+	if (wf == NULL)
+		return (-ENOENT);
+	if (wf->wf_off == !enable)
+		return (0);
+	/* Out of the set altogether: a hung-up socket would wake it still. */
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.u64 = (uint64_t)(uintptr_t)wf;
+	if (epoll_ctl(vs->vs_epfd, enable ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, fd,
+	    &ev) < 0)
+		return (-errno);
+	wf->wf_off = !enable;
 	return (0);
 }
 
