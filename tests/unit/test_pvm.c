@@ -244,16 +244,18 @@ TEST(syscall_left)
 	static const uint8_t sc[2] = { 0x0f, 0x05 };
 	static const uint8_t other[2] = { 0x0f, 0x0b };
 
-	/* The frame shows the flags SYSCALL saved (RF aside). */
-	CHECK(pvm_syscall_left(sc, 0x246, 0x246, LINUX_SFMASK));
-	CHECK(pvm_syscall_left(sc, 0x246, 0x10246, LINUX_SFMASK));
-	CHECK(pvm_syscall_left(sc, 0x3246, 0x3246, LINUX_SFMASK));
-	/* ... or those masked by SFMASK, R11 then claiming no privilege. */
+	/* The frame shows R11 masked by SFMASK (and RF), as PVM leaves it. */
 	CHECK(pvm_syscall_left(sc, 0x246, 0x046, LINUX_SFMASK));
+	CHECK(pvm_syscall_left(sc, 0x246, 0x10046, LINUX_SFMASK));
+	CHECK(pvm_syscall_left(sc, 0x202, 0x10002, LINUX_SFMASK));
 	CHECK(pvm_syscall_left(sc, 0x642, 0x042, LINUX_SFMASK));
+	/* R11 must claim no privilege: IOPL 3 or IF 0 is refused. */
 	CHECK(!pvm_syscall_left(sc, 0x3246, 0x046, LINUX_SFMASK));
-	/* IF 0 in the frame as well: what the program had (IOPL 3). */
-	CHECK(pvm_syscall_left(sc, 0x3046, 0x3046, LINUX_SFMASK));
+	CHECK(!pvm_syscall_left(sc, 0x046, 0x046, LINUX_SFMASK));
+	/* The unmasked form is not what a SYSCALL leaves here. */
+	CHECK(!pvm_syscall_left(sc, 0x246, 0x246, LINUX_SFMASK));
+	CHECK(!pvm_syscall_left(sc, 0x3246, 0x3246, LINUX_SFMASK));
+	CHECK(!pvm_syscall_left(sc, 0x3046, 0x3046, LINUX_SFMASK));
 	/* A jump to LSTAR: no syscall before RCX, or R11 made up. */
 	CHECK(!pvm_syscall_left(NULL, 0x246, 0x246, LINUX_SFMASK));
 	CHECK(!pvm_syscall_left(other, 0x246, 0x246, LINUX_SFMASK));

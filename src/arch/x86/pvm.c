@@ -282,16 +282,18 @@ out:
  *
  * - RCX - 2 holds 0f 05 (syscall) in memory user mode can read: what a
  *   SYSCALL left, or at worst a SYSCALL the program could have made there.
- * - R11 is RFLAGS of the fault frame (RF aside: a fault frame has it
- *   set, SDM vol. 3A §18.3.1.1), i.e. the flags the program had.  A host
- *   that applied MSR_SFMASK before the fault would show RFLAGS = R11 &
- *   ~SFMASK instead; that is accepted too, but then R11 must claim the
- *   least privilege (IF 1, IOPL 0, no VM/VIF/VIP), since the frame no
- *   longer says what the program had.
+ * - R11 and the fault frame's RFLAGS agree the way a SYSCALL leaves
+ *   them on a PVM host: measured there (tests/guest/syscall.c "measure",
+ *   kvm_pvm on 6.18: R11 0x202, frame 0x10002, SFMASK 0x47700), the host
+ *   applies MSR_SFMASK before the fault, so the frame shows R11 & ~SFMASK
+ *   (and RF, set in every fault frame, SDM vol. 3A §18.3.1.1).  Since the
+ *   frame no longer says what IF and IOPL the program had, R11 must claim
+ *   the least privilege: IF 1, IOPL 0, no VM/VIF/VIP.  A forged R11 can
+ *   thus neither raise IOPL nor clear IF on the way back.
  *
- * XXX: which of the two this host does is to be measured there with
- * tests/guest/syscall.c ("measure"); neither form lets R11 raise IOPL or
- * clear IF beyond what the frame shows.
+ * XXX: so a Linux process that raised its IOPL with iopl(2) gets its
+ * system calls refused (a #PF at LSTAR, SIGSEGV) on a PVM host; ioperm(2)
+ * is unaffected.  Hardware KVM never takes this path.
  */
 bool
 pvm_syscall_left(const uint8_t *insn, uint64_t r11, uint64_t rflags,
@@ -299,8 +301,6 @@ pvm_syscall_left(const uint8_t *insn, uint64_t r11, uint64_t rflags,
 {
 	if (insn == NULL || insn[0] != 0x0f || insn[1] != 0x05)
 		return (false);
-	if (((r11 ^ rflags) & ~RFLAGS_RF) == 0)
-		return (true);
 	return ((((r11 & ~sfmask) ^ rflags) & ~RFLAGS_RF) == 0 &&
 	    (r11 & RFLAGS_PRIV) == RFLAGS_IF);
 }
