@@ -259,14 +259,16 @@ blk_setup() {
 	fi
 }
 
-# rec_blk MON CONSOLE RUNLINE: the figures of a bench_blk boot.
+# rec_blk MON CONSOLE RUNLINE [SUFFIX]: the figures of a bench_blk boot
+# (SUFFIX _p: the polled boot, disk figures only).
 rec_blk() {
-	local mon=$1 l n
+	local mon=$1 l n sfx=${4:-} want="rr1 rr32 sr sw rt_poll mmio"
+	[ -n "$sfx" ] && want="rr1 rr32 sr sw"
 	while read -r l; do
 		n=$(field "$l" name)
 		case $n in
-		rr1|rr32) rec "$mon" "$n" "$(field "$l" iops)" ;;
-		sr|sw) rec "$mon" "$n" "$(field "$l" mbps)" ;;
+		rr1|rr32) rec "$mon" "$n$sfx" "$(field "$l" iops)" ;;
+		sr|sw) rec "$mon" "$n$sfx" "$(field "$l" mbps)" ;;
 		rt_poll|rt_intr) rec "$mon" "$n" "$(field "$l" ns_per_iter)" ;;
 		mmio) rec "$mon" mmio_bar "$(field "$l" ns_per_iter)"
 		      field "$l" value >"$WORK/$mon.mmio_bar_value" ;;
@@ -274,43 +276,52 @@ rec_blk() {
 	done <<<"$(bench_lines "$2")"
 	tr -d '\r' <"$2" | grep -q '^BENCH error' &&
 	    note "$mon bench_blk: $(tr -d '\r' <"$2" | grep -m 1 '^BENCH error') (see $2)"
-	for n in rr1 rr32 sr sw rt_poll mmio; do
+	for n in $want; do
 		bench_lines "$2" | grep -q "name=$n " ||
 		    note "$mon bench_blk: no $n figure (see $2)"
 	done
+	[ -n "$sfx" ] && return
 	rec "$mon" blk_maxrss "$(field "$3" maxrss_kb)"
 	rec "$mon" blk_rss "$(field "$3" rss_kb)"
 }
 
+# run_blk MON ROUND [poll]: one bench_blk boot; with poll the disk figures
+# again, each request's end seen by polling the used ring (no interrupt).
 run_blk() {
-	local mon=$1 r=$2 con=$WORK/$1.blk.$2.con err=$WORK/$1.blk.$2.err line
-	local opt qc want
+	local mon=$1 r=$2 how=${3:-intr} sfx= args=$BLK_ARGS
+	local con=$WORK/$1.blk.$2.$how.con err=$WORK/$1.blk.$2.$how.err line
+	local opt qc want pat="BENCH name=rt_poll"
+	if [ "$how" = poll ]; then
+		sfx=_p
+		args="$BLK_ARGS wait=poll tests=rr1,rr32,sr,sw"
+		pat="BENCH name=sw"
+	fi
 	if [ "$mon" = khyve ]; then
 		opt=
 		[ "$BLK_DIRECT" = 1 ] && opt=,nocache
 		# shellcheck disable=SC2054	# the commas are bhyve's -s syntax
 		CMD=("$KHYVE" -c 1 -m "${MEM_MB}M" -s 0,hostbridge -s 31,lpc
 		    -s "3,virtio-blk,$BLK_IMG$opt" -l com1,stdio
-		    --kernel "$BLK_ELF" --cmdline "$BLK_ARGS pm1a_cnt=0x404 s5=5"
+		    --kernel "$BLK_ELF" --cmdline "$args pm1a_cnt=0x404 s5=5"
 		    benchblk)
-		line=$("$RUNSTAT" -n "$NICE" -O "$con" -p "BENCH name=rt_poll" \
+		line=$("$RUNSTAT" -n "$NICE" -O "$con" -p "$pat" \
 		    -d 0 -g "$GUEST_KB" -t 900 -- "${CMD[@]}" </dev/null 2>"$err")
 		want=1
 	else
 		qc=cache=none
 		[ "$BLK_DIRECT" = 1 ] || qc=cache=writeback
 		CMD=("$QEMU" -M pc -enable-kvm -m "$MEM_MB" -kernel "$BLK_ELF"
-		    -append "$BLK_ARGS pm1a_cnt=0x604 s5=0"
+		    -append "$args pm1a_cnt=0x604 s5=0"
 		    -drive "file=$BLK_IMG,if=none,id=d0,format=raw,$qc,aio=io_uring"
 		    -device virtio-blk-pci,drive=d0
 		    -display none -serial "file:$con" -no-reboot)
-		line=$("$RUNSTAT" -n "$NICE" -c "$con" -p "BENCH name=rt_poll" \
+		line=$("$RUNSTAT" -n "$NICE" -c "$con" -p "$pat" \
 		    -d 0 -g "$GUEST_KB" -t 900 -- "${CMD[@]}" </dev/null 2>"$err")
 		want=0
 	fi
-	echo "$line" >"$WORK/$mon.blk.$r.run"
-	[ "$(field "$line" status)" = "$want" ] || note "$mon disk round $r: exit status $(field "$line" status), expected $want (see $err)"
-	rec_blk "$mon" "$con" "$line"
+	echo "$line" >"$WORK/$mon.blk.$r.$how.run"
+	[ "$(field "$line" status)" = "$want" ] || note "$mon disk round $r ($how): exit status $(field "$line" status), expected $want (see $err)"
+	rec_blk "$mon" "$con" "$line" "$sfx"
 }
 
 # blk_host_run: the host's own figures on a file next to the image.
@@ -559,6 +570,7 @@ if part disk; then
 				[ "$m" = qemu ] && [ $have_qemu = 0 ] && continue
 				say "disk round $r/$RUNS: $m"
 				run_blk "$m" "$r"
+				run_blk "$m" "$r" poll
 			done
 		done
 		# rawkvm's mmio16 is the raw column of bench_blk's BAR read.
@@ -602,7 +614,7 @@ if [ "$BLK_DONE" = 1 ]; then
 	L1="4K random read QD1 (IOPS)" L32="4K random read QD32 (IOPS)"
 	LSR="128K sequential read QD1 (MB/s)" LSW="128K sequential write QD1 (MB/s)"
 	DISK_TABLE=$(
-		echo "\`tests/guest/bench_blk.c\` at CPL0 through the kit's virtio driver (modern registers, one queue of the device's size, requests ended by the MSI-X interrupt), 1 vCPU, $MEM_MB MiB, on one $BLK_MB MiB image in $BLK_DIR, $blk_how. khyve: \`-s 3,virtio-blk,IMG\` (io_uring engine); QEMU: \`-drive file=IMG,if=none,format=raw,aio=io_uring,...\` \`-device virtio-blk-pci\`. Host: \`bench/blk_host\` on a file of the same size in the same directory (pread/pwrite at depth 1, a bare io_uring at depth 32); its blockif column is khyve's disk engine without a VM. $BLK_MS ms per figure, $BLK_RT round trips."
+		echo "\`tests/guest/bench_blk.c\` at CPL0 through the kit's virtio driver (modern registers, one queue of the device's size, requests ended by the MSI-X interrupt, or in the rows marked polled by polling the used ring with the queue's vector off), 1 vCPU, $MEM_MB MiB, on one $BLK_MB MiB image in $BLK_DIR, $blk_how. khyve: \`-s 3,virtio-blk,IMG\` (io_uring engine); QEMU: \`-drive file=IMG,if=none,format=raw,aio=io_uring,...\` \`-device virtio-blk-pci\`. Host: \`bench/blk_host\` on a file of the same size in the same directory (pread/pwrite at depth 1, a bare io_uring at depth 32); its blockif column is khyve's disk engine without a VM. $BLK_MS ms per figure, $BLK_RT round trips."
 		echo
 		echo "| | khyve | QEMU | host (blk_host) | blockif io_uring, no VM | khyve / QEMU | khyve / host | QEMU / host |"
 		echo "|---|---:|---:|---:|---:|---:|---:|---:|"
@@ -610,6 +622,10 @@ if [ "$BLK_DONE" = 1 ]; then
 		echo "| 4 KiB random reads, depth 32 (IOPS) | $(fig khyve rr32 1 0) | $(fig qemu rr32 1 0) | $(host_fig "$L32" 1) | $(host_fig "$L32" 2) | $(qratio rr32) | $(hratio khyve rr32 "$L32") | $(hratio qemu rr32 "$L32") |"
 		echo "| 128 KiB sequential reads, depth 1 (MB/s) | $(fig khyve sr 1 1) | $(fig qemu sr 1 1) | $(host_fig "$LSR" 1) | $(host_fig "$LSR" 2) | $(qratio sr) | $(hratio khyve sr "$LSR") | $(hratio qemu sr "$LSR") |"
 		echo "| 128 KiB sequential writes, depth 1 (MB/s) | $(fig khyve sw 1 1) | $(fig qemu sw 1 1) | $(host_fig "$LSW" 1) | $(host_fig "$LSW" 2) | $(qratio sw) | $(hratio khyve sw "$LSW") | $(hratio qemu sw "$LSW") |"
+		echo "| 4 KiB random reads, depth 1, polled (IOPS) | $(fig khyve rr1_p 1 0) | $(fig qemu rr1_p 1 0) | $(host_fig "$L1" 1) | $(host_fig "$L1" 2) | $(qratio rr1_p) | $(hratio khyve rr1_p "$L1") | $(hratio qemu rr1_p "$L1") |"
+		echo "| 4 KiB random reads, depth 32, polled (IOPS) | $(fig khyve rr32_p 1 0) | $(fig qemu rr32_p 1 0) | $(host_fig "$L32" 1) | $(host_fig "$L32" 2) | $(qratio rr32_p) | $(hratio khyve rr32_p "$L32") | $(hratio qemu rr32_p "$L32") |"
+		echo "| 128 KiB sequential reads, depth 1, polled (MB/s) | $(fig khyve sr_p 1 1) | $(fig qemu sr_p 1 1) | $(host_fig "$LSR" 1) | $(host_fig "$LSR" 2) | $(qratio sr_p) | $(hratio khyve sr_p "$LSR") | $(hratio qemu sr_p "$LSR") |"
+		echo "| 128 KiB sequential writes, depth 1, polled (MB/s) | $(fig khyve sw_p 1 1) | $(fig qemu sw_p 1 1) | $(host_fig "$LSW" 1) | $(host_fig "$LSW" 2) | $(qratio sw_p) | $(hratio khyve sw_p "$LSW") | $(hratio qemu sw_p "$LSW") |"
 		echo "| GET_ID notify -> used element, polled, no interrupt (µs) | $(fig khyve rt_poll 1000 1) | $(fig qemu rt_poll 1000 1) | - | - | $(qratio rt_poll) | | |"
 		echo "| GET_ID notify -> MSI-X interrupt -> used element (µs) | $(fig khyve rt_intr 1000 1) | $(fig qemu rt_intr 1000 1) | - | - | $(qratio rt_intr) | | |"
 		echo "| Peak RSS of the disk boot, guest RAM touched included (MiB) | $(fig khyve blk_maxrss 1024 2) | $(fig qemu blk_maxrss 1024 2) | | | $(qratio blk_maxrss) | | |"
