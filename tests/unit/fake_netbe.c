@@ -282,6 +282,12 @@ fake_netbe_last(void)
 	return (fake_last);
 }
 
+struct fake_netbe *
+fake_netbe_of(struct net_backend *be)
+{
+	return (be != NULL && be->be_ops == &fake_netbe_ops ? fb_of(be) : NULL);
+}
+
 int
 fake_netbe_push(struct fake_netbe *fb, int q, const void *frame, size_t len)
 {

@@ -35,6 +35,8 @@ struct fake_netbe;
 
 /* The backend opened last (NULL when none is open). */
 struct fake_netbe *fake_netbe_last(void);
+/* The fake behind a backend a device opened (NULL if not a fake). */
+struct fake_netbe *fake_netbe_of(struct net_backend *be);
 /* Queue a frame (header included when the device set a header length)
  * for queue q; -ENOSPC when full. */
 int	fake_netbe_push(struct fake_netbe *fb, int q, const void *frame,
