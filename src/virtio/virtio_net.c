@@ -230,7 +230,8 @@ vnet_features(void *dev, uint64_t neg)
 	struct vnet_softc *sc = dev;
 	int error;
 
-	vnet_rx_reset(sc);
+	/* Chains held for a frame (a legacy driver may come back to set
+	 * features again) are still the guest's buffers: kept. */
 	sc->vn_neg = neg;
 	sc->vn_hdrlen = (neg & (VIRTIO_F_VERSION_1 | VIRTIO_NET_F_MRG_RXBUF)) ?
 	    NETBE_VNET_HDR_MRG_LEN : NETBE_VNET_HDR_LEN;
@@ -424,9 +425,9 @@ vnet_ctrl_mq(struct vnet_softc *sc, uint8_t cmd, const struct iovec *iov,
 	/*
 	 * Receive queues past pairs get no frames now (§5.1.6.5.5): the
 	 * backend's queue b feeds the guest's b % pairs, so no flow the
-	 * host steered to a queue the guest gave up is lost.
+	 * host steered to a queue the guest gave up is lost.  Chains held
+	 * for a frame stay with their queue, for its next frame.
 	 */
-	vnet_rx_reset(sc);
 	sc->vn_active = (int)pairs;
 	for (b = 0; b < sc->vn_npairs; b++) {
 		sc->vn_bq[b].paused = false;

@@ -202,11 +202,11 @@ vnet_rx_drop(struct vnet_softc *sc, int b)
 }
 
 /*
- * Deliver the frame of len bytes (backend header included) that waits
- * on backend pair b into the held chains of guest queue q.  Returns the
- * chains used, 0 when nothing was delivered (dropped, or gone).
+ * Deliver the frame that waits on backend pair b into the held chains
+ * of guest queue q.  Returns the chains used, 0 when the frame was
+ * dropped, -1 when there was none after all or the backend is gone.
  */
-static unsigned
+static int
 vnet_rx_frame(struct vnet_softc *sc, int b, int q, struct vnet_rxq *rq)
 {
 	struct vqueue *vq = virtio_vq(&sc->vn_vs, q);
@@ -226,14 +226,17 @@ vnet_rx_frame(struct vnet_softc *sc, int b, int q, struct vnet_rxq *rq)
 	}
 	cnt = iov_slice(rq->iov, rq->niov, hl, (size_t)(rq->have - hl),
 	    sc->vn_slice + off, nitems(sc->vn_slice) - (unsigned)off);
-	if (cnt < 0)
+	if (cnt < 0) {
+		vnet_rx_drop(sc, b);	/* cannot be: the chains hold it */
 		return (0);
+	}
 	r = netbe_recv(sc->vn_be, b, sc->vn_slice, cnt + off);
 	if (r == -EPIPE)
 		vnet_link_down(sc);
+	if (r == 0 || (r < 0 && r != -EMSGSIZE))
+		return (-1);
 	if (r <= (ssize_t)sc->vn_behdr) {
-		if (r > 0 || r == -EMSGSIZE)
-			sc->vn_st.rx_toobig++;
+		sc->vn_st.rx_toobig++;
 		return (0);
 	}
 	flen = (uint64_t)r - sc->vn_behdr;
@@ -268,7 +271,7 @@ vnet_rx_frame(struct vnet_softc *sc, int b, int q, struct vnet_rxq *rq)
 	vnet_rx_shift(rq, k);
 	sc->vn_st.rx_frames++;
 	sc->vn_st.rx_bytes += flen;
-	return (k);
+	return ((int)k);
 }
 
 /* Frames from backend pair b into the guest's queue for it. */
@@ -319,8 +322,8 @@ vnet_rx(struct vnet_softc *sc, int b)
 			vnet_rx_drop(sc, b);
 			continue;
 		}
-		(void)vnet_rx_frame(sc, b, q, rq);
-		if (sc->vn_gone)
+		/* A frame the backend said was there and is not: stop. */
+		if (vnet_rx_frame(sc, b, q, rq) < 0 || sc->vn_gone)
 			break;
 	}
 	if (vq_endchains(vq))

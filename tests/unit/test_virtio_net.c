@@ -687,6 +687,33 @@ TEST(mq_pairs)
 	down();
 }
 
+/* Chains held for a frame stay the queue's across VQ_PAIRS_SET. */
+TEST(mq_keeps_held_chains)
+{
+	const char *kv[] = { "fake_caps", "64", "num_queues", "2", NULL };
+	uint8_t f[1500];
+	uint64_t at[3];
+	uint16_t pairs = 1;
+	uint32_t id, len;
+
+	up(kv, VIRTIO_NET_F_MQ | VIRTIO_NET_F_CTRL_VQ |
+	    VIRTIO_NET_F_MRG_RXBUF, false, 5);
+	rx_bufs(0, 1, 600, at);
+	frame(f, sizeof(f), 8);
+	CHECK_EQ(fake_netbe_push(fb, 0, f, sizeof(f)), 0);
+	WAIT_FOR(stats().rx_nobufs >= 1);
+	CHECK_EQ(ctrl(4, 4, 0, &pairs, 2), VIRTIO_NET_OK);
+	CHECK_EQ(sc->vn_rxq[0].nheld, 1);
+	rx_bufs(0, 2, 600, at + 1);
+	CHECK(used(0, 3));
+	used_elem(0, 0, &id, &len);
+	CHECK_EQ(id, 0);
+	CHECK_EQ(len, 600);
+	CHECK_EQ(fv.ram[at[0] + 10], 3);
+	CHECK_EQ(memcmp(fv.ram + at[2], f + 1188, 312), 0);
+	down();
+}
+
 /* ---- no buffers, backend gone ---- */
 
 TEST(rx_no_buffers_stops_polling)
