@@ -74,7 +74,7 @@ $(BUILD)/libkhyve-fuzz.a: $(FUZZ_OBJS)
 	$(AR) rcs $@ $^
 # The fake machine and the test virtio driver (tests/unit/) come along.
 FUZZ_SUPPORT := $(BUILD)/fuzzobj/tests/unit/fake.o \
-	$(BUILD)/fuzzobj/tests/unit/vdriver.o
+	$(BUILD)/fuzzobj/tests/unit/vdriver.o $(BUILD)/fuzzobj/tests/unit/fake_netbe.o
 $(BUILD)/fuzz/%: fuzz/%.c $(BUILD)/libkhyve-fuzz.a $(FUZZ_SUPPORT)
 	@mkdir -p $(@D)
 	$(FUZZCC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Itests/unit -o $@ $< \
