@@ -349,10 +349,17 @@ helper_loop(struct helper *h)
 			hmsg("poll: %s", strerror(errno));
 			exit(1);
 		}
-		slirp_pollfds_poll(h->h_slirp, r < 0, cb_get_revents, h);
-		timers_run(h);
+		/*
+		 * The guest's frames first: slirp_pollfds_poll() ends in
+		 * if_start(), which sends what waited for the ARP reply that
+		 * may be among them (libslirp drops such a packet a second
+		 * after its ARP request, and with nothing else to do the next
+		 * round may be that second away).
+		 */
 		if (r > 0 && h->h_pfd[0].revents != 0)
 			frames_in(h);
+		slirp_pollfds_poll(h->h_slirp, r < 0, cb_get_revents, h);
+		timers_run(h);
 		if (h->h_gone)
 			exit(0);	/* khyve is gone: so are we */
 	}
