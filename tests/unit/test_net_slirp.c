@@ -272,6 +272,53 @@ udp_frame(uint8_t *f, const uint8_t *dmac, uint32_t src, uint16_t sport,
 
 static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
+static uint32_t
+get32(const uint8_t *p)
+{
+	return ((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3]);
+}
+
+static void
+put32(uint8_t *p, uint32_t v)
+{
+	put16(p, (uint16_t)(v >> 16));
+	put16(p + 2, (uint16_t)v);
+}
+
+/* A TCP segment, 20-byte header, checksum over the pseudo-header. */
+static size_t
+tcp_frame(uint8_t *f, const uint8_t *dmac, uint32_t src, uint16_t sport,
+    uint32_t dst, uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags,
+    const void *data, size_t len)
+{
+	size_t off = eth_ip(f, dmac, src, dst, 6, 20 + len);
+	uint8_t *t = f + off, ph[12];
+
+	memset(t, 0, 20);
+	put16(t, sport);
+	put16(t + 2, dport);
+	put32(t + 4, seq);
+	put32(t + 8, ack);
+	t[12] = 5 << 4;
+	t[13] = flags;
+	put16(t + 14, 65535);
+	if (len > 0)
+		memcpy(t + 20, data, len);
+	memcpy(ph, &src, 4);
+	memcpy(ph + 4, &dst, 4);
+	ph[8] = 0;
+	ph[9] = 6;
+	put16(ph + 10, (uint16_t)(20 + len));
+	/* The pseudo-header's sum carried into the segment's. */
+	put16(t + 16, csum(t, 20 + len, (uint16_t)~csum(ph, 12, 0)));
+	return (off + 20 + len);
+}
+
+#define TH_SYN	0x02
+#define TH_ACK	0x10
+#define TH_PSH	0x08
+
 /* A DHCPDISCOVER from gmac (RFC 2131 §4.4.1). */
 static size_t
 dhcp_discover(uint8_t *f)
@@ -520,17 +567,37 @@ free_port(int type)
 	return (port);
 }
 
+/* The next TCP segment to the guest (its length, or 0). */
+static ssize_t
+recv_tcp(struct net_backend *be, uint8_t *f, size_t len)
+{
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < 20; i++) {
+		n = recv_frame(be, f, len, 1000);
+		if (n >= 14 + 20 + 20 && get16(f + 12) == 0x0800 &&
+		    f[14 + 9] == 6)
+			return (n);
+	}
+	return (0);
+}
+
 /*
- * hostfwd=tcp:127.0.0.1:P-:2222: a connection to P on the host comes
- * out as a SYN from 10.0.2.2 to 10.0.2.15:2222.
+ * hostfwd=tcp:127.0.0.1:P-:2222, open=false: a connection to P on the
+ * host comes out as a SYN from 10.0.2.2 to 10.0.2.15:2222; the guest's
+ * SYN-ACK completes it and data flows both ways (restricted mode lets a
+ * forwarded connection through).
  */
-TEST(tcp_hostfwd_syn)
+TEST(tcp_hostfwd)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	struct net_backend *be;
-	char rule[64];
-	uint8_t f[4096];
-	uint32_t a;
+	struct pollfd pfd;
+	char rule[64], got[16];
+	uint8_t f[4096], r[128], smac[6];
+	uint32_t a, hseq = 0, gseq = 5000;
+	uint16_t sport = 0;
 	ssize_t n;
 	int port, s, i, syn = 0;
 
@@ -559,12 +626,109 @@ TEST(tcp_hostfwd_syn)
 		CHECK_EQ(get16(f + 34 + 2), 2222);	/* dport */
 		CHECK_EQ(f[34 + 13] & 0x12, 0x02);	/* SYN, no ACK */
 		CHECK(memcmp(f, gmac, 6) == 0);
+		sport = get16(f + 34);
+		hseq = get32(f + 34 + 4);
+		memcpy(smac, f + 6, 6);
 		syn = 1;
 	}
 	CHECK(syn);
+	if (!syn)
+		goto out;
+	/* SYN-ACK from the guest; the host side ACKs it. */
+	CHECK(send_frame(be, r, tcp_frame(r, smac, ip4(IP_GUEST), 2222,
+	    ip4(IP_HOST), sport, gseq, hseq + 1, TH_SYN | TH_ACK, NULL, 0)) > 0);
+	gseq++;
+	n = recv_tcp(be, f, sizeof(f));
+	CHECK(n > 0 && (f[34 + 13] & (TH_SYN | TH_ACK)) == TH_ACK &&
+	    get32(f + 34 + 8) == gseq);
+	/* Host to guest. */
+	CHECK_EQ(send(s, "hello", 5, 0), 5);
+	do
+		n = recv_tcp(be, f, sizeof(f));
+	while (n > 0 && (size_t)n < 54 + 5);
+	CHECK(n >= 54 + 5 && memcmp(f + 54, "hello", 5) == 0);
+	/* Guest to host, acknowledging the hello. */
+	CHECK(send_frame(be, r, tcp_frame(r, smac, ip4(IP_GUEST), 2222,
+	    ip4(IP_HOST), sport, gseq, hseq + 1 + 5, TH_ACK | TH_PSH,
+	    "world", 5)) > 0);
+	pfd.fd = s;
+	pfd.events = POLLIN;
+	CHECK_EQ(poll(&pfd, 1, 3000), 1);
+	n = recv(s, got, sizeof(got), MSG_DONTWAIT);
+	CHECK(n == 5 && memcmp(got, "world", 5) == 0);
+out:
 	close(s);
 	netbe_cleanup(be);
 	config_fini();
+}
+
+/*
+ * The guest connects to 10.0.2.2:P, where the host listens on
+ * 127.0.0.1:P: open=false answers with a reset and the host sees
+ * nothing; open=true connects (10.0.2.2 is the host's loopback) and
+ * answers the guest's SYN with a SYN-ACK.
+ */
+static void
+guest_connect(bool open)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct net_backend *be;
+	struct pollfd pfd;
+	uint8_t f[4096], q[64], r[128];
+	socklen_t sl = sizeof(sa);
+	ssize_t n;
+	int l, port, c;
+
+	l = socket(AF_INET, SOCK_STREAM, 0);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	CHECK(bind(l, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+	    listen(l, 4) == 0 &&
+	    getsockname(l, (struct sockaddr *)&sa, &sl) == 0);
+	port = ntohs(sa.sin_port);
+	CHECK_EQ(start(&be, node("open", open ? "true" : "false", NULL)), 0);
+	if (be == NULL) {
+		close(l);
+		return;
+	}
+	/* Learn the router's MAC, as a guest would. */
+	CHECK_EQ(send_frame(be, q, arp_frame(q, 1, (const uint8_t[6]){ 0 },
+	    ip4(IP_HOST))), 42);
+	n = recv_frame(be, f, sizeof(f), 2000);
+	CHECK(n >= 42);
+	memcpy(slirp_mac, f + 22, 6);
+	CHECK(send_frame(be, r, tcp_frame(r, slirp_mac, ip4(IP_GUEST), 40000,
+	    ip4(IP_HOST), (uint16_t)port, 7000, 0, TH_SYN, NULL, 0)) > 0);
+	pfd.fd = l;
+	pfd.events = POLLIN;
+	if (open) {
+		CHECK_EQ(poll(&pfd, 1, 3000), 1);	/* slirp connected */
+		c = accept(l, NULL, NULL);
+		CHECK(c >= 0);
+		if (c >= 0)
+			close(c);
+		n = recv_tcp(be, f, sizeof(f));
+		CHECK(n > 0 && (f[34 + 13] & (TH_SYN | TH_ACK)) ==
+		    (TH_SYN | TH_ACK) && get32(f + 34 + 8) == 7001);
+	} else {
+		n = recv_tcp(be, f, sizeof(f));
+		CHECK(n > 0 && (f[34 + 13] & 0x04) != 0);	/* RST */
+		CHECK_EQ(poll(&pfd, 1, 300), 0);	/* nobody came */
+	}
+	netbe_cleanup(be);
+	config_fini();
+	close(l);
+}
+
+TEST(guest_connect_restricted)
+{
+	NEED_HELPER();
+	guest_connect(false);
+}
+
+TEST(guest_connect_open)
+{
+	NEED_HELPER();
+	guest_connect(true);
 }
 
 /*
