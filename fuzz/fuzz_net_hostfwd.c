@@ -36,8 +36,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    hf[i].hf_gaddr.s_addr == 0)
 				abort();
 			net_hostfwd_format(&hf[i], canon, sizeof(canon));
-			if (net_hostfwd_parse(canon, &back, 1, &m, "fuzz") != 0 ||
-			    m != 1 || back.hf_udp != hf[i].hf_udp ||
+			if (net_hostfwd_parse(canon, &back, 1, &m,
+			    "fuzz") != 0 || m != 1 ||
+			    back.hf_udp != hf[i].hf_udp ||
 			    back.hf_haddr.s_addr != hf[i].hf_haddr.s_addr ||
 			    back.hf_hport != hf[i].hf_hport ||
 			    back.hf_gaddr.s_addr != hf[i].hf_gaddr.s_addr ||

@@ -491,7 +491,8 @@ main(int argc, char **argv)
 	sc.enable_emu = false;		/* libslirp: "isn't safe" */
 	sc.disable_host_loopback = false;
 	if ((h->h_slirp = slirp_new(&sc, &helper_cbs, h)) == NULL)
-		answer(h->h_sock, EIO, -1, "libslirp refused the configuration");
+		answer(h->h_sock, EIO, -1,
+		    "libslirp refused the configuration");
 
 	for (i = 0; i < cfg.pc_nfwd; i++) {
 		ha.s_addr = cfg.pc_fwd[i].pf_haddr;

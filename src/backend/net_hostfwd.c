@@ -168,8 +168,8 @@ net_hostfwd_parse(const char *spec, struct net_hostfwd *out, size_t max,
 			return (-EINVAL);
 		}
 		if (count == max) {
-			log_warnx("%s: hostfwd=%s: more than %zu rules", devname,
-			    text, max);
+			log_warnx("%s: hostfwd=%s: more than %zu rules",
+			    devname, text, max);
 			return (-EINVAL);
 		}
 		if (hostfwd_rule(p, len, &out[count], &why) != 0) {

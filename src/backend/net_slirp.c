@@ -207,7 +207,8 @@ slirp_spawn(struct slirp_be *sb, const char *devname, const char *path)
 	while (n < 0 && errno == EINTR);
 	(void)close(ep[0]);
 	if (n == (ssize_t)sizeof(e)) {
-		log_warnx("%s: slirp helper %s: %s", devname, path, strerror(e));
+		log_warnx("%s: slirp helper %s: %s", devname, path,
+		    strerror(e));
 		slirp_reap(sb);
 		(void)close(sb->sb_fd);
 		return (-e);
@@ -448,7 +449,7 @@ slirp_peek_recvlen(struct net_backend *be, int q)
 
 	n = recv(sb->sb_fd, NULL, 0, MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC);
 	if (n == 0)
-		return (-EPIPE);	/* the helper never sends empty frames */
+		return (-EPIPE);	/* the helper sends no empty frame */
 	if (n < 0)
 		return (errno == EAGAIN || errno == EINTR ? 0 :
 		    slirp_sockerr(errno));

@@ -66,7 +66,7 @@ struct slirp_msg_fwd {
 #define SLIRP_CFG_OPEN		(1u << 0)	/* open=true: not restricted */
 #define SLIRP_CFG_KNOWN		SLIRP_CFG_OPEN
 
-/* SLIRP_MSG_CONFIG: sm_len is exactly the header, fixed part and sc_nfwd rules. */
+/* SLIRP_MSG_CONFIG: sm_len is exactly this part and sc_nfwd rules. */
 struct slirp_msg_config {
 	struct slirp_msg_hdr sc_hdr;
 	uint32_t	sc_flags;	/* SLIRP_CFG_* */

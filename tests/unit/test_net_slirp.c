@@ -25,6 +25,7 @@
 #include <unistd.h>
 #include "backend/net_backend.h"
 #include "config.h"
+#include "netframe.h"
 #include "test.h"
 
 /* Named so the backend's linker-set entry is linked in. */
@@ -193,171 +194,7 @@ proc_status(pid_t pid, const char *key, char *out, size_t len)
 	return (found);
 }
 
-/* Frames. */
-
-static uint32_t
-ip4(const char *s)
-{
-	struct in_addr a;
-
-	if (inet_pton(AF_INET, s, &a) != 1)
-		abort();
-	return (a.s_addr);
-}
-
-static uint16_t
-csum(const void *p, size_t len, uint32_t sum)
-{
-	const uint8_t *b = p;
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)(b[i] << 8 | b[i + 1]);
-	if (len & 1)
-		sum += (uint32_t)(b[len - 1] << 8);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return ((uint16_t)~sum);
-}
-
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static uint16_t
-get16(const uint8_t *p)
-{
-	return ((uint16_t)(p[0] << 8 | p[1]));
-}
-
-/* Ethernet + IPv4 header (20 bytes, no options) for plen payload bytes. */
-static size_t
-eth_ip(uint8_t *f, const uint8_t *dmac, uint32_t src, uint32_t dst,
-    uint8_t proto, size_t plen)
-{
-	uint8_t *ip = f + 14;
-
-	memcpy(f, dmac, 6);
-	memcpy(f + 6, gmac, 6);
-	put16(f + 12, 0x0800);
-	memset(ip, 0, 20);
-	ip[0] = 0x45;
-	put16(ip + 2, (uint16_t)(20 + plen));
-	put16(ip + 4, 0x1234);
-	ip[8] = 64;
-	ip[9] = proto;
-	memcpy(ip + 12, &src, 4);
-	memcpy(ip + 16, &dst, 4);
-	put16(ip + 10, csum(ip, 20, 0));
-	return (34);
-}
-
-/* A UDP datagram (checksum 0: none, RFC 768). */
-static size_t
-udp_frame(uint8_t *f, const uint8_t *dmac, uint32_t src, uint16_t sport,
-    uint32_t dst, uint16_t dport, const void *data, size_t len)
-{
-	size_t off = eth_ip(f, dmac, src, dst, 17, 8 + len);
-
-	put16(f + off, sport);
-	put16(f + off + 2, dport);
-	put16(f + off + 4, (uint16_t)(8 + len));
-	put16(f + off + 6, 0);
-	memcpy(f + off + 8, data, len);
-	return (off + 8 + len);
-}
-
-static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return ((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3]);
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
-/* A TCP segment, 20-byte header, checksum over the pseudo-header. */
-static size_t
-tcp_frame(uint8_t *f, const uint8_t *dmac, uint32_t src, uint16_t sport,
-    uint32_t dst, uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags,
-    const void *data, size_t len)
-{
-	size_t off = eth_ip(f, dmac, src, dst, 6, 20 + len);
-	uint8_t *t = f + off, ph[12];
-
-	memset(t, 0, 20);
-	put16(t, sport);
-	put16(t + 2, dport);
-	put32(t + 4, seq);
-	put32(t + 8, ack);
-	t[12] = 5 << 4;
-	t[13] = flags;
-	put16(t + 14, 65535);
-	if (len > 0)
-		memcpy(t + 20, data, len);
-	memcpy(ph, &src, 4);
-	memcpy(ph + 4, &dst, 4);
-	ph[8] = 0;
-	ph[9] = 6;
-	put16(ph + 10, (uint16_t)(20 + len));
-	/* The pseudo-header's sum carried into the segment's. */
-	put16(t + 16, csum(t, 20 + len, (uint16_t)~csum(ph, 12, 0)));
-	return (off + 20 + len);
-}
-
-#define TH_SYN	0x02
-#define TH_ACK	0x10
-#define TH_PSH	0x08
-
-/* A DHCPDISCOVER from gmac (RFC 2131 §4.4.1). */
-static size_t
-dhcp_discover(uint8_t *f)
-{
-	uint8_t bp[300];
-
-	memset(bp, 0, sizeof(bp));
-	bp[0] = 1;			/* BOOTREQUEST */
-	bp[1] = 1;			/* Ethernet */
-	bp[2] = 6;
-	memcpy(bp + 4, "\x12\x34\x56\x78", 4);	/* xid */
-	put16(bp + 10, 0x8000);		/* broadcast */
-	memcpy(bp + 28, gmac, 6);
-	memcpy(bp + 236, "\x63\x82\x53\x63", 4);	/* magic cookie */
-	memcpy(bp + 240, "\x35\x01\x01\xff", 4);	/* DISCOVER, end */
-	return (udp_frame(f, bcast, 0, 68, 0xffffffffu, 67, bp, sizeof(bp)));
-}
-
-/* An ARP request or reply from the guest. */
-static size_t
-arp_frame(uint8_t *f, uint16_t op, const uint8_t *tha, uint32_t tpa)
-{
-	uint32_t spa = ip4(IP_GUEST);
-
-	memcpy(f, op == 1 ? bcast : tha, 6);
-	memcpy(f + 6, gmac, 6);
-	put16(f + 12, 0x0806);
-	put16(f + 14, 1);
-	put16(f + 16, 0x0800);
-	f[18] = 6;
-	f[19] = 4;
-	put16(f + 20, op);
-	memcpy(f + 22, gmac, 6);
-	memcpy(f + 28, &spa, 4);
-	memcpy(f + 32, tha, 6);
-	memcpy(f + 38, &tpa, 4);
-	return (42);
-}
-
+/* One frame to the helper, as the device would send it. */
 static ssize_t
 send_frame(struct net_backend *be, const void *f, size_t len)
 {
@@ -390,13 +227,13 @@ recv_frame(struct net_backend *be, uint8_t *f, size_t len, int ms)
 			return (n);
 		if (getenv("SLIRP_TEST_DEBUG") != NULL)
 			printf("  frame %zd type %04x proto %d\n", n,
-			    get16(f + 12), n > 23 ? f[23] : -1);
+			    nf_get16(f + 12), n > 23 ? f[23] : -1);
 		memcpy(&tpa, f + 38, 4);
-		if (n >= 42 && get16(f + 12) == 0x0806 && get16(f + 20) == 1 &&
-		    tpa == ip4(IP_GUEST)) {
+		if (n >= 42 && nf_get16(f + 12) == 0x0806 &&
+		    nf_get16(f + 20) == 1 && tpa == nf_ip4(IP_GUEST)) {
 			memcpy(slirp_mac, f + 22, 6);
-			(void)send_frame(be, reply, arp_frame(reply, 2, f + 22,
-			    ip4(IP_HOST)));
+			(void)send_frame(be, reply, nf_arp(reply, 2, gmac,
+			    nf_ip4(IP_GUEST), f + 22, nf_ip4(IP_HOST)));
 			continue;
 		}
 		return (n);
@@ -410,28 +247,6 @@ start(struct net_backend **be, struct config_node *n)
 	return (netbe_init(be, "vnet0", n, 1));
 }
 
-/* The DHCP option tag of the reply at f[0..n), its data or NULL. */
-static const uint8_t *
-dhcp_opt(const uint8_t *f, size_t n, uint8_t tag, uint8_t *optlen)
-{
-	size_t off = 14 + 20 + 8 + 240;
-
-	while (off + 2 <= n && f[off] != 255) {
-		if (f[off] == 0) {
-			off++;
-			continue;
-		}
-		if (off + 2 + f[off + 1] > n)
-			return (NULL);
-		if (f[off] == tag) {
-			*optlen = f[off + 1];
-			return (f + off + 2);
-		}
-		off += 2 + f[off + 1];
-	}
-	return (NULL);
-}
-
 /* Send a DISCOVER, return the OFFER's length in f (0: none came). */
 static ssize_t
 dhcp_offer(struct net_backend *be, uint8_t *f, size_t len)
@@ -440,14 +255,14 @@ dhcp_offer(struct net_backend *be, uint8_t *f, size_t len)
 	ssize_t n;
 	int tries;
 
-	CHECK(send_frame(be, d, dhcp_discover(d)) > 0);
+	CHECK(send_frame(be, d, nf_dhcp_discover(d, gmac)) > 0);
 	for (tries = 0; tries < 10; tries++) {
 		n = recv_frame(be, f, len, 2000);
 		if (n <= 0)
 			return (n);
-		if (n >= 14 + 20 + 8 + 240 && get16(f + 12) == 0x0800 &&
-		    f[14 + 9] == 17 && get16(f + 34) == 67 &&
-		    get16(f + 36) == 68)
+		if (n >= 14 + 20 + 8 + 240 && nf_get16(f + 12) == 0x0800 &&
+		    f[14 + 9] == 17 && nf_get16(f + 34) == 67 &&
+		    nf_get16(f + 36) == 68)
 			return (n);
 	}
 	return (0);
@@ -474,17 +289,18 @@ TEST(dhcp_restricted)
 	CHECK(n > 0);
 	if (n > 0) {
 		CHECK_EQ(f[42], 2);			/* BOOTREPLY */
-		/* To us, or broadcast as the DISCOVER asked (RFC 2131 §4.1). */
-		CHECK(memcmp(f, gmac, 6) == 0 || memcmp(f, bcast, 6) == 0);
+		/* To us, or broadcast as asked (RFC 2131 §4.1). */
+		CHECK(memcmp(f, gmac, 6) == 0 || memcmp(f, nf_bcast, 6) == 0);
 		memcpy(&a, f + 42 + 16, 4);
-		CHECK_EQ(a, ip4(IP_GUEST));		/* yiaddr */
-		o = dhcp_opt(f, (size_t)n, 53, &ol);
+		CHECK_EQ(a, nf_ip4(IP_GUEST));		/* yiaddr */
+		o = nf_dhcp_opt(f, (size_t)n, 53, &ol);
 		CHECK(o != NULL && ol == 1 && o[0] == 2);	/* OFFER */
-		o = dhcp_opt(f, (size_t)n, 54, &ol);
+		o = nf_dhcp_opt(f, (size_t)n, 54, &ol);
 		CHECK(o != NULL && ol == 4 && memcmp(o, &(uint32_t){
-		    ip4(IP_HOST) }, 4) == 0);		/* server id */
-		CHECK(dhcp_opt(f, (size_t)n, 3, &ol) == NULL);	/* no router */
-		CHECK(dhcp_opt(f, (size_t)n, 6, &ol) == NULL);	/* no DNS */
+		    nf_ip4(IP_HOST) }, 4) == 0);		/* server id */
+		/* No router, no DNS server. */
+		CHECK(nf_dhcp_opt(f, (size_t)n, 3, &ol) == NULL);
+		CHECK(nf_dhcp_opt(f, (size_t)n, 6, &ol) == NULL);
 	}
 	netbe_cleanup(be);
 	config_fini();
@@ -507,14 +323,14 @@ TEST(dhcp_open)
 	CHECK(n > 0);
 	if (n > 0) {
 		memcpy(&a, f + 42 + 16, 4);
-		CHECK_EQ(a, ip4(IP_GUEST));
-		o = dhcp_opt(f, (size_t)n, 3, &ol);
+		CHECK_EQ(a, nf_ip4(IP_GUEST));
+		o = nf_dhcp_opt(f, (size_t)n, 3, &ol);
 		CHECK(o != NULL && ol == 4 && memcmp(o, &(uint32_t){
-		    ip4(IP_HOST) }, 4) == 0);
-		o = dhcp_opt(f, (size_t)n, 6, &ol);
+		    nf_ip4(IP_HOST) }, 4) == 0);
+		o = nf_dhcp_opt(f, (size_t)n, 6, &ol);
 		CHECK(o != NULL && ol == 4 && memcmp(o, &(uint32_t){
-		    ip4(IP_DNS) }, 4) == 0);
-		o = dhcp_opt(f, (size_t)n, 1, &ol);	/* netmask /24 */
+		    nf_ip4(IP_DNS) }, 4) == 0);
+		o = nf_dhcp_opt(f, (size_t)n, 1, &ol);	/* netmask /24 */
 		CHECK(o != NULL && ol == 4 && memcmp(o, "\xff\xff\xff\x00",
 		    4) == 0);
 	}
@@ -535,14 +351,15 @@ TEST(arp_router)
 	CHECK_EQ(start(&be, node(NULL)), 0);
 	if (be == NULL)
 		return;
-	CHECK_EQ(send_frame(be, q, arp_frame(q, 1, zero, ip4(IP_HOST))), 42);
+	CHECK_EQ(send_frame(be, q, nf_arp(q, 1, gmac, nf_ip4(IP_GUEST), zero,
+	    nf_ip4(IP_HOST))), 42);
 	n = recv_frame(be, f, sizeof(f), 2000);
 	CHECK(n >= 42);
 	if (n >= 42) {
-		CHECK_EQ(get16(f + 12), 0x0806);
-		CHECK_EQ(get16(f + 20), 2);		/* reply */
+		CHECK_EQ(nf_get16(f + 12), 0x0806);
+		CHECK_EQ(nf_get16(f + 20), 2);		/* reply */
 		memcpy(&a, f + 28, 4);
-		CHECK_EQ(a, ip4(IP_HOST));		/* sender 10.0.2.2 */
+		CHECK_EQ(a, nf_ip4(IP_HOST));		/* sender 10.0.2.2 */
 		CHECK(memcmp(f + 32, gmac, 6) == 0);	/* to us */
 		CHECK(memcmp(f, gmac, 6) == 0);
 	}
@@ -576,7 +393,7 @@ recv_tcp(struct net_backend *be, uint8_t *f, size_t len)
 
 	for (i = 0; i < 20; i++) {
 		n = recv_frame(be, f, len, 1000);
-		if (n >= 14 + 20 + 20 && get16(f + 12) == 0x0800 &&
+		if (n >= 14 + 20 + 20 && nf_get16(f + 12) == 0x0800 &&
 		    f[14 + 9] == 6)
 			return (n);
 	}
@@ -617,17 +434,17 @@ TEST(tcp_hostfwd)
 		n = recv_frame(be, f, sizeof(f), 1000);
 		if (n < 14 + 20 + 20)
 			continue;
-		if (get16(f + 12) != 0x0800 || f[14 + 9] != 6)
+		if (nf_get16(f + 12) != 0x0800 || f[14 + 9] != 6)
 			continue;
 		memcpy(&a, f + 14 + 16, 4);
-		CHECK_EQ(a, ip4(IP_GUEST));
+		CHECK_EQ(a, nf_ip4(IP_GUEST));
 		memcpy(&a, f + 14 + 12, 4);
-		CHECK_EQ(a, ip4(IP_HOST));
-		CHECK_EQ(get16(f + 34 + 2), 2222);	/* dport */
+		CHECK_EQ(a, nf_ip4(IP_HOST));
+		CHECK_EQ(nf_get16(f + 34 + 2), 2222);	/* dport */
 		CHECK_EQ(f[34 + 13] & 0x12, 0x02);	/* SYN, no ACK */
 		CHECK(memcmp(f, gmac, 6) == 0);
-		sport = get16(f + 34);
-		hseq = get32(f + 34 + 4);
+		sport = nf_get16(f + 34);
+		hseq = nf_get32(f + 34 + 4);
 		memcpy(smac, f + 6, 6);
 		syn = 1;
 	}
@@ -635,12 +452,13 @@ TEST(tcp_hostfwd)
 	if (!syn)
 		goto out;
 	/* SYN-ACK from the guest; the host side ACKs it. */
-	CHECK(send_frame(be, r, tcp_frame(r, smac, ip4(IP_GUEST), 2222,
-	    ip4(IP_HOST), sport, gseq, hseq + 1, TH_SYN | TH_ACK, NULL, 0)) > 0);
+	CHECK(send_frame(be, r, nf_tcp(r, smac, gmac, nf_ip4(IP_GUEST), 2222,
+	    nf_ip4(IP_HOST), sport, gseq, hseq + 1, NF_TH_SYN | NF_TH_ACK,
+	    NULL, 0)) > 0);
 	gseq++;
 	n = recv_tcp(be, f, sizeof(f));
-	CHECK(n > 0 && (f[34 + 13] & (TH_SYN | TH_ACK)) == TH_ACK &&
-	    get32(f + 34 + 8) == gseq);
+	CHECK(n > 0 && (f[34 + 13] & (NF_TH_SYN | NF_TH_ACK)) == NF_TH_ACK &&
+	    nf_get32(f + 34 + 8) == gseq);
 	/* Host to guest. */
 	CHECK_EQ(send(s, "hello", 5, 0), 5);
 	do
@@ -648,8 +466,8 @@ TEST(tcp_hostfwd)
 	while (n > 0 && (size_t)n < 54 + 5);
 	CHECK(n >= 54 + 5 && memcmp(f + 54, "hello", 5) == 0);
 	/* Guest to host, acknowledging the hello. */
-	CHECK(send_frame(be, r, tcp_frame(r, smac, ip4(IP_GUEST), 2222,
-	    ip4(IP_HOST), sport, gseq, hseq + 1 + 5, TH_ACK | TH_PSH,
+	CHECK(send_frame(be, r, nf_tcp(r, smac, gmac, nf_ip4(IP_GUEST), 2222,
+	    nf_ip4(IP_HOST), sport, gseq, hseq + 1 + 5, NF_TH_ACK | NF_TH_PSH,
 	    "world", 5)) > 0);
 	pfd.fd = s;
 	pfd.events = POLLIN;
@@ -691,13 +509,15 @@ guest_connect(bool open)
 		return;
 	}
 	/* Learn the router's MAC, as a guest would. */
-	CHECK_EQ(send_frame(be, q, arp_frame(q, 1, (const uint8_t[6]){ 0 },
-	    ip4(IP_HOST))), 42);
+	CHECK_EQ(send_frame(be, q, nf_arp(q, 1, gmac, nf_ip4(IP_GUEST),
+	    (const uint8_t[6]){ 0 },
+	    nf_ip4(IP_HOST))), 42);
 	n = recv_frame(be, f, sizeof(f), 2000);
 	CHECK(n >= 42);
 	memcpy(slirp_mac, f + 22, 6);
-	CHECK(send_frame(be, r, tcp_frame(r, slirp_mac, ip4(IP_GUEST), 40000,
-	    ip4(IP_HOST), (uint16_t)port, 7000, 0, TH_SYN, NULL, 0)) > 0);
+	CHECK(send_frame(be, r, nf_tcp(r, slirp_mac, gmac, nf_ip4(IP_GUEST),
+	    40000,
+	    nf_ip4(IP_HOST), (uint16_t)port, 7000, 0, NF_TH_SYN, NULL, 0)) > 0);
 	pfd.fd = l;
 	pfd.events = POLLIN;
 	if (open) {
@@ -707,8 +527,8 @@ guest_connect(bool open)
 		if (c >= 0)
 			close(c);
 		n = recv_tcp(be, f, sizeof(f));
-		CHECK(n > 0 && (f[34 + 13] & (TH_SYN | TH_ACK)) ==
-		    (TH_SYN | TH_ACK) && get32(f + 34 + 8) == 7001);
+		CHECK(n > 0 && (f[34 + 13] & (NF_TH_SYN | NF_TH_ACK)) ==
+		    (NF_TH_SYN | NF_TH_ACK) && nf_get32(f + 34 + 8) == 7001);
 	} else {
 		n = recv_tcp(be, f, sizeof(f));
 		CHECK(n > 0 && (f[34 + 13] & 0x04) != 0);	/* RST */
@@ -762,24 +582,26 @@ udp_roundtrip(bool open)
 	s = socket(AF_INET, SOCK_DGRAM, 0);
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	sa.sin_port = htons((uint16_t)port);
-	CHECK_EQ(sendto(s, "ping", 4, 0, (struct sockaddr *)&sa, sizeof(sa)), 4);
+	CHECK_EQ(sendto(s, "ping", 4, 0, (struct sockaddr *)&sa, sizeof(sa)),
+	    4);
 	for (i = 0; i < 20 && !seen; i++) {
 		n = recv_frame(be, f, sizeof(f), 1000);
-		if (n < 14 + 20 + 8 + 4 || get16(f + 12) != 0x0800 ||
+		if (n < 14 + 20 + 8 + 4 || nf_get16(f + 12) != 0x0800 ||
 		    f[14 + 9] != 17)
 			continue;
 		memcpy(&dst, f + 14 + 16, 4);
 		memcpy(&src, f + 14 + 12, 4);
-		CHECK_EQ(dst, ip4(IP_GUEST));
-		CHECK_EQ(get16(f + 34 + 2), 5000);
+		CHECK_EQ(dst, nf_ip4(IP_GUEST));
+		CHECK_EQ(nf_get16(f + 34 + 2), 5000);
 		CHECK(memcmp(f + 42, "ping", 4) == 0);
-		sport = get16(f + 34);
+		sport = nf_get16(f + 34);
 		memcpy(smac, f + 6, 6);
 		seen = 1;
 	}
 	CHECK(seen);
 	if (seen) {
-		CHECK(send_frame(be, r, udp_frame(r, smac, ip4(IP_GUEST), 5000,
+		CHECK(send_frame(be, r, nf_udp(r, smac, gmac, nf_ip4(IP_GUEST),
+		    5000,
 		    src, sport, "pong", 4)) > 0);
 		struct pollfd pfd = { .fd = s, .events = POLLIN };
 		if (poll(&pfd, 1, open ? 3000 : 500) == 1) {
@@ -915,7 +737,8 @@ TEST(port_in_use)
 	msg = cap_end();
 	CHECK(be == NULL);
 	snprintf(want, sizeof(want),
-	    "vnet0: hostfwd=tcp:127.0.0.1:%d-10.0.2.15:22: address in use", port);
+	    "vnet0: hostfwd=tcp:127.0.0.1:%d-10.0.2.15:22: address in use",
+	    port);
 	if (strstr(msg, want) == NULL)
 		printf("  wanted \"%s\" in: %s\n", want, msg);
 	CHECK(strstr(msg, want) != NULL);
@@ -993,8 +816,10 @@ TEST(helper_confined)
 			    e->d_name);
 			ssize_t n = readlink(path, link, sizeof(link) - 1);
 			link[n > 0 ? n : 0] = '\0';
-			if (atoi(e->d_name) > 3 && strncmp(link, "socket:", 7) != 0)
-				bad++;		/* only libslirp's sockets */
+			/* Above 3: only libslirp's sockets. */
+			if (atoi(e->d_name) > 3 &&
+			    strncmp(link, "socket:", 7) != 0)
+				bad++;
 			if (strcmp(e->d_name, "0") == 0 ||
 			    strcmp(e->d_name, "1") == 0)
 				CHECK_STR(link, "/dev/null");
@@ -1035,8 +860,8 @@ TEST(frame_sizes)
 	CHECK_EQ(start(&be, node("mtu", "9000", NULL)), 0);
 	if (be == NULL)
 		return;
-	memcpy(f, bcast, 6);
-	put16(f + 12, 0x88b5);		/* local experimental ethertype */
+	memcpy(f, nf_bcast, 6);
+	nf_put16(f + 12, 0x88b5);	/* local experimental ethertype */
 	CHECK_EQ(send_frame(be, f, 13), -EMSGSIZE);
 	CHECK_EQ(send_frame(be, f, 14), 14);
 	CHECK_EQ(send_frame(be, f, 9018), 9018);
@@ -1059,14 +884,14 @@ TEST(cleanup_leaves_nothing)
 	fds = count_fds();
 	for (i = 0; i < 5; i++) {
 		cap_start();
-		CHECK_EQ(start(&be, node("hostfwd", "udp:127.0.0.1:0-:1", NULL)),
-		    -EINVAL);
+		CHECK_EQ(start(&be, node("hostfwd", "udp:127.0.0.1:0-:1",
+		    NULL)), -EINVAL);
 		cap_end();
 		CHECK_EQ(start(&be, node(NULL)), 0);
 		if (be == NULL)
 			break;
-		if (i == 0)
-			CHECK(dhcp_offer(be, f, sizeof(f)) > 0);	/* it works */
+		if (i == 0)	/* and it works */
+			CHECK(dhcp_offer(be, f, sizeof(f)) > 0);
 		netbe_cleanup(be);
 		config_fini();
 		CHECK(no_children());
