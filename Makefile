@@ -81,6 +81,22 @@ $(BUILD)/fuzz/%: fuzz/%.c $(BUILD)/libkhyve-fuzz.a $(FUZZ_SUPPORT)
 	    $(FUZZ_SUPPORT) $(BUILD)/libkhyve-fuzz.a $(LDLIBS)
 fuzz: $(FUZZ_BINS)
 
+# --- slirp: the user-mode network helper (khyve-slirp) -------------------
+# A program of its own, linked dynamically with libslirp (and the glib it
+# brings): libslirp parses the guest's packets outside the monitor, and
+# the statically linked khyve never links it.  It shares only the control
+# protocol (src/backend/net_slirp_proto.c) with khyve.  `all` (and so
+# check and demo) builds it; the slirp unit test runs it.
+SLIRP_HELPER := $(BUILD)/khyve-slirp
+SLIRP_HELPER_OBJS := $(BUILD)/helper/khyve-slirp.o \
+	$(BUILD)/src/backend/net_slirp_proto.o
+SLIRP_HELPER_LIBS := -lslirp
+all: $(SLIRP_HELPER)
+$(SLIRP_HELPER): $(SLIRP_HELPER_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $(SLIRP_HELPER_OBJS) $(SLIRP_HELPER_LIBS)
+$(BUILD)/tests/test_net_slirp: $(SLIRP_HELPER)
+# --- end of slirp ----------------------------------------------------------
+
 GUEST_MK = tests/guest/guest.mk
 -include $(GUEST_MK)
 

@@ -14,15 +14,17 @@
 # everything is installed it prints nothing and costs one dpkg-query.
 set -u
 
-# Build: the compiler, the fuzzing toolchain and the libraries linked in.
+# Build: the compiler, the fuzzing toolchain and the libraries linked in
+# (libslirp only into the khyve-slirp helper, dynamically).
 BUILD_PKGS="build-essential make clang llvm libclang-rt-14-dev
 	zlib1g-dev liblzma-dev liblz4-dev libzstd-dev libbz2-dev liblzo2-dev
-	libseccomp-dev liburing-dev"
+	libseccomp-dev liburing-dev libslirp-dev"
 # Tests, benchmarks and the demo: QEMU to compare with (and its firmware),
-# the guest userland and the initramfs tools, the script helpers.
+# the guest userland and the initramfs tools, the script helpers, passt
+# (the passt network backend's peer).
 TEST_PKGS="qemu-system-x86 seabios ipxe-qemu busybox-static cpio gzip
 	xz-utils lz4 zstd bzip2 lzop ca-certificates python3 iproute2 binutils
-	procps git bsdextrautils"
+	procps git bsdextrautils passt"
 
 # Programs the test and benchmark scripts run, and where they come from.
 # Programs of Debian's Essential packages (coreutils, grep, sed, ...) need
@@ -45,7 +47,8 @@ objcopy binutils
 pgrep procps
 ps procps
 git git
-hexdump bsdextrautils"
+hexdump bsdextrautils
+passt passt"
 
 packages() { printf '%s\n' $BUILD_PKGS $TEST_PKGS; }
 

@@ -65,7 +65,7 @@ failed=0
 
 # Headers: what the compiler really opens for the C files, outside the
 # tree (one cc -M for all of them).
-files=$(find src tests fuzz bench -name '*.c' | sort)
+files=$(find src tests fuzz bench helper -name '*.c' | sort)
 # shellcheck disable=SC2086 # one word per file
 cc -std=c11 -D_GNU_SOURCE -Isrc -Itests/unit -Itests/guest/kit -M $files \
     2>"$work/cc.err" | tr ' \\' '\n\n' | grep '^/' | sort -u |
@@ -86,6 +86,13 @@ for l in $(grep -E '^LDLIBS' Makefile | grep -oE -- '-l[a-z0-9_]+' |
 	p=$(ls /usr/lib/x86_64-linux-gnu/lib"$l".a /usr/lib/lib"$l".a \
 	    2>/dev/null | head -n 1)
 	echo "${p:-/nonexistent/lib$l.a}" >>"$work/lpaths"
+done
+# The slirp helper links its libraries dynamically: their .so.
+for l in $(grep -E '^SLIRP_HELPER_LIBS' Makefile | grep -oE -- '-l[a-z0-9_]+' |
+    sed 's/^-l//' | sort -u); do
+	p=$(ls /usr/lib/x86_64-linux-gnu/lib"$l".so /usr/lib/lib"$l".so \
+	    2>/dev/null | head -n 1)
+	echo "${p:-/nonexistent/lib$l.so}" >>"$work/lpaths"
 done
 owners $(cat "$work/lpaths") | sort -u >"$work/lown"
 cut -d' ' -f2 "$work/lown" | sort -u >"$work/lowned"
