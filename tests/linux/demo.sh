@@ -13,6 +13,8 @@ top=$(cd "$here/../.." && pwd)
 cd "$top"
 cache=$BUILD/cache
 khyve=$BUILD/khyve
+# The host port forwarded to the guest's web server (port 80).
+http_port=${DEMO_HTTP_PORT:-8080}
 
 [ -x "$khyve" ] || { echo "demo: no $khyve: run make first" >&2; exit 2; }
 "$here/fetch.sh" "$cache"
@@ -33,11 +35,15 @@ At the shell prompt:
   poweroff   power the guest off (khyve exits with status 1)
   reboot     reset the guest (khyve exits with status 0)
   exit       leave the shell: the guest powers off
+The guest is on a user-mode network (virtio-net, slirp: no root needed)
+and runs a web server; from another terminal, once it says so:
+  curl http://127.0.0.1:$http_port/
 From another terminal, \`kill -TERM <khyve pid>\` presses the ACPI power
 button: the guest shuts down cleanly.
 
 EOF
 
 exec "$khyve" -c 2 -m 512M -u -s 0,hostbridge -s 31,lpc -l com1,stdio \
+    -s "2,virtio-net,slirp,hostfwd=tcp:127.0.0.1:$http_port-:80" \
     --kernel "$cache/vmlinuz" --initrd "$cache/demo.cpio" \
     --cmdline "console=ttyS0" "$@" demo

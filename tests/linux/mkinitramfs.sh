@@ -13,6 +13,8 @@
 #   test-vda        the virtio-blk driver; check, read, write and discard
 #                   /dev/vda (khyve-vda-check); print KHYVE-CHECK and
 #                   KHYVE-RESULT lines; poweroff -f
+#   test-net        the virtio-net driver; DHCP, a download from the host,
+#                   a one-shot server for a host forward; poweroff -f
 # EXTRA_DIR, if given, is copied over the tree last (extra files for a test).
 #
 # Contents: busybox and all its applet links, /bin/outb (built here from
@@ -26,7 +28,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 guest=$here/guest
 
 usage() {
-	echo "usage: $0 CACHE_DIR OUT.cpio demo|test-poweroff|test-reboot|test-acpid|test-vda [EXTRA_DIR]" >&2
+	echo "usage: $0 CACHE_DIR OUT.cpio demo|test-poweroff|test-reboot|test-acpid|test-vda|test-net [EXTRA_DIR]" >&2
 	exit 2
 }
 say() { printf 'mkinitramfs: %s\n' "$*"; }
@@ -40,7 +42,7 @@ out=$2
 mode=$3
 extra=${4:-}
 case $mode in
-demo|test-poweroff|test-reboot|test-acpid|test-vda) ;;
+demo|test-poweroff|test-reboot|test-acpid|test-vda|test-net) ;;
 *) usage ;;
 esac
 command -v cpio >/dev/null 2>&1 || die "cpio not found (apt-get install cpio)"
@@ -68,6 +70,8 @@ test_applets=" sh ash init mount mkdir cat ls grep cut date hwclock stty \
 case $mode in
 test-vda) test_applets="$test_applets awk dd cmp md5sum blockdev blkdiscard \
     hexdump tr " ;;
+test-net) test_applets="$test_applets ifconfig route udhcpc wget nc md5sum \
+    wc sed " ;;
 esac
 applets=$("$cache/busybox" --list-full) ||
     die "cannot run $cache/busybox --list-full on this host"
@@ -101,6 +105,7 @@ demo)
 	install -m 755 "$guest/rc-demo" "$stage/etc/rc"
 	install -m 755 "$guest/rc-shutdown" "$stage/etc/rc.shutdown"
 	install -m 755 "$guest/shell-demo" "$stage/etc/shell"
+	install -m 755 "$guest/dhcp-script" "$stage/bin/khyve-dhcp"
 	install -m 644 "$guest/profile" "$stage/etc/profile"
 	;;
 esac
@@ -112,6 +117,9 @@ demo|test-acpid)
 test-vda)
 	install -m 755 "$guest/vda-check.sh" "$stage/bin/khyve-vda-check"
 	install -m 644 "$guest/vda-pattern.awk" "$stage/lib/vda-pattern.awk"
+	;;
+test-net)
+	install -m 755 "$guest/dhcp-script" "$stage/bin/khyve-dhcp"
 	;;
 esac
 echo khyve >"$stage/etc/hostname"
@@ -223,6 +231,9 @@ test-vda)
 	# Whatever of these the kernel has built in is left out (the cloud
 	# kernel: none).
 	add_modules modules-vda virtio_pci virtio_blk
+	;;
+test-net)
+	add_modules modules-net virtio_pci virtio_net
 	;;
 esac
 

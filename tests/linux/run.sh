@@ -24,6 +24,16 @@
 #                           ranges, reads them back (KHYVE-RESULT PASS),
 #                           powers off: exit status 1; then the image must
 #                           hold exactly what those writes make of it
+#   linux:net               test-net, -c 1, -s 3,virtio-net,slirp with
+#                           open=true and a host forward to the guest's
+#                           port 8080: the guest loads only virtio-net and
+#                           what it needs, checks its MAC (the one bhyve's
+#                           rule derives), gets 10.0.2.15 by DHCP,
+#                           downloads a file from an HTTP server this
+#                           script runs on 127.0.0.1 (through the router
+#                           10.0.2.2; md5 checked), then serves a token on
+#                           port 8080 that this script reads through the
+#                           host forward; powers off: exit status 1
 #
 # First it runs selftest.sh (the guest side alone, under QEMU with TCG).
 # A boot takes minutes where KVM emulates guest kernel code (a nested,
@@ -59,7 +69,7 @@ else
 	linux_timeout=${KHYVE_LINUX_TIMEOUT:-600}
 fi
 jobs=${KHYVE_LINUX_JOBS:-2}
-all="poweroff reboot acpid vda"
+all="poweroff reboot acpid vda net"
 want=${KHYVE_LINUX_TESTS:-$all}
 # shellcheck source=tests/linux/harness.sh
 . "$here/harness.sh"
@@ -173,6 +183,42 @@ khyve_boot() {
 # After linux:vda's boot: the image holds exactly what the guest wrote.
 vda_check() { vda_verify "$linux_out/vda"; }
 
+# linux:net: a free TCP port on the host's loopback.
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+# net_act LOG PIDFILE FIFO: once the guest serves, read its token through
+# the host forward (into $linux_out/net/got).
+net_act() {
+	linux_wait_for "$1" 'KHYVE-READY' "$2" 100000 || return 0
+	sleep 2
+	python3 - "$net_fwd" >"$linux_out/net/got" 2>"$linux_out/net/got.err" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=60)
+data = b""
+while len(data) < 64:
+    b = s.recv(64)
+    if not b:
+        break
+    data += b
+    if b"\n" in data:
+        break
+s.close()
+sys.stdout.write(data.decode(errors="replace"))
+PY
+}
+net_check() {
+	local got
+	got=$(tr -d '\r\n' <"$linux_out/net/got" 2>/dev/null)
+	[ "$got" = "$net_token" ] && return 0
+	echo "the host forward gave '${got}', want '$net_token' ($(tail -n 1 "$linux_out/net/got.err" 2>/dev/null))"
+	return 1
+}
+# A MAC by bhyve's rule (net_genmac: MD5 of "SLOT-FUNC-NAME", OUI 00:a0:98).
+bhyve_mac() {
+	printf '%s' "$1" | md5sum | sed 's/^\(..\)\(..\)\(..\).*/00:a0:98:\1:\2:\3/'
+}
+
 run_test() {
 	case $1 in
 	poweroff)
@@ -195,6 +241,27 @@ run_test() {
 		linux_check=vda_check extra_cmdline=$vda_cmdline \
 		    khyve_boot vda test-vda 1 1 "KHYVE-RESULT PASS" - \
 		    -s "3,virtio-blk,$linux_out/vda.img,ser=$vda_serial" ;;
+	net)
+		if [ ! -x "$BUILD/khyve-slirp" ]; then
+			echo "FAIL linux:net (no $BUILD/khyve-slirp: run make)"
+			return
+		fi
+		mkdir -p "$linux_out/net/www"
+		rm -f "$linux_out/net/got"
+		head -c 262144 /dev/urandom >"$linux_out/net/www/blob"
+		local md5 hport srv
+		md5=$(md5sum <"$linux_out/net/www/blob" | cut -d' ' -f1)
+		hport=$(free_port)
+		net_fwd=$(free_port)
+		net_token=khyve-net-$$-$RANDOM
+		python3 -m http.server --bind 127.0.0.1 --directory \
+		    "$linux_out/net/www" "$hport" >"$linux_out/net/http.log" 2>&1 &
+		srv=$!
+		linux_check=net_check extra_cmdline="net_url=http://10.0.2.2:$hport/blob net_md5=$md5 net_token=$net_token net_mac=$(bhyve_mac 3-0-linux-net)" \
+		    khyve_boot net test-net 1 1 "KHYVE-RESULT PASS" net_act \
+		    -s "3,virtio-net,slirp,open=true,hostfwd=tcp:127.0.0.1:$net_fwd-:8080"
+		kill "$srv" 2>/dev/null
+		wait "$srv" 2>/dev/null ;;
 	*)
 		echo "FAIL linux:$1 (no such test; have: $all)" ;;
 	esac
