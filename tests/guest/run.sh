@@ -634,6 +634,32 @@ if [ -z "$kvm_why" ] && [ -x "$KHYVE" ]; then
 else
 	echo "SKIP guest:console-port-in-use: ${kvm_why:-$KHYVE is missing}"
 fi
+# virtio-net set-up errors: one line naming the device and the variable;
+# 64 for a bad value, 4 for what cannot be set up (a port in use).
+setup_fail net-bad-mac 64 '^khyve: virtio-net 0:3:0: mac=01:00:00:00:00:01: ' \
+    -s 3,virtio-net,slirp,mac=01:00:00:00:00:01
+setup_fail net-bad-hostfwd 64 '^khyve: virtio-net 0:3:0: hostfwd=tcp:127.0.0.1:0-:22: ' \
+    -s 3,virtio-net,slirp,hostfwd=tcp:127.0.0.1:0-:22
+setup_fail net-bad-backend 64 '^khyve: virtio-net 0:3:0: backend=nosuch: no such network backend' \
+    -s 3,virtio-net,nosuch
+setup_fail net-no-helper 4 '^khyve: virtio-net 0:3:0: slirp helper /nonexistent: ' \
+    -s 3,virtio-net,slirp,helper=/nonexistent
+if [ -x "$BUILD/khyve-slirp" ]; then
+	# A host port already taken (a listener this script holds open).
+	exec {nport_fd}< <(python3 -c '
+import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
+print(s.getsockname()[1], flush=True); time.sleep(120)')
+	npid=$!
+	read -r nport <&"$nport_fd"
+	setup_fail net-port-in-use 4 \
+	    "^khyve: virtio-net 0:3:0: hostfwd=tcp:127.0.0.1:$nport-10.0.2.15:22: address in use" \
+	    -s "3,virtio-net,slirp,hostfwd=tcp:127.0.0.1:$nport-:22"
+	exec {nport_fd}<&-
+	kill -KILL "$npid" 2>/dev/null
+else
+	echo "SKIP guest:net-port-in-use: $BUILD/khyve-slirp is missing (make)"
+fi
 # 20,000 writes to the POST port with boot.timer=true: its lines are
 # rate-limited (10 a second) like every guest-triggered message.
 KOPTS="-o boot.timer=true" khyve post-flood bench_exit 1 1 \
