@@ -188,23 +188,30 @@ free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 # net_act LOG PIDFILE FIFO: once the guest serves, read its token through
-# the host forward (into $linux_out/net/got).
+# the host forward (into $linux_out/net/got).  The forward accepts at once
+# and the guest's server may not listen yet (the guest then resets the
+# connection: EOF here), so try again every 2 s, for 2 minutes.
 net_act() {
 	linux_wait_for "$1" 'KHYVE-READY' "$2" 100000 || return 0
-	sleep 2
 	python3 - "$net_fwd" >"$linux_out/net/got" 2>"$linux_out/net/got.err" <<'PY'
-import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=60)
-data = b""
-while len(data) < 64:
-    b = s.recv(64)
-    if not b:
-        break
-    data += b
-    if b"\n" in data:
-        break
-s.close()
-sys.stdout.write(data.decode(errors="replace"))
+import socket, sys, time
+for attempt in range(60):
+    try:
+        s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=30)
+        data = b""
+        while b"\n" not in data and len(data) < 64:
+            b = s.recv(64)
+            if not b:
+                break
+            data += b
+        s.close()
+        if data:
+            sys.stdout.write(data.decode(errors="replace"))
+            sys.exit(0)
+    except OSError as e:
+        print(f"attempt {attempt}: {e}", file=sys.stderr)
+    time.sleep(2)
+print("no data through the host forward in 60 attempts", file=sys.stderr)
 PY
 }
 net_check() {
