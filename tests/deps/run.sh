@@ -114,8 +114,9 @@ for w in $(grep -hv '^[[:space:]]*#' $scripts |
 	case $(type -t "$w") in
 	builtin | keyword | alias) continue ;;
 	esac
-	# Guest commands that the demo's instructions name in plain text.
-	case " poweroff reboot halt " in *" $w "*) continue ;; esac
+	# Guest commands, and the host command to reach the guest, that the
+	# demo's instructions name in plain text.
+	case " poweroff reboot halt curl " in *" $w "*) continue ;; esac
 	p=$(type -P "$w") || continue
 	# A program from outside the system (a pyenv shim, ~/bin): what
 	# counts is the system's own, as on a fresh machine.
