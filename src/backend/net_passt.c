@@ -211,7 +211,9 @@ passt_child(int sock, int pidw, const char *path, char *const argv[])
 	/* The fds of khyve are CLOEXEC, but be sure: close the rest. */
 	if (close_range(PASST_FD_PID + 1, ~0u, 0) < 0)
 		_exit(126);
-	if (geteuid() == 0 && (setgroups(0, NULL) < 0 ||
+	/* passt opens the pipe again by /proc/self/fd/4: it must own it. */
+	if (geteuid() == 0 && (fchown(PASST_FD_PID, PASST_NOBODY,
+	    PASST_NOBODY) < 0 || setgroups(0, NULL) < 0 ||
 	    setgid(PASST_NOBODY) < 0 || setuid(PASST_NOBODY) < 0))
 		_exit(126);
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
