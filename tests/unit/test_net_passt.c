@@ -823,4 +823,127 @@ TEST(cleanup_leaves_nothing)
 	}
 }
 
+/*
+ * Frames per second through a UDP host forward, the same harness for
+ * passt and slirp: 1000-byte datagrams from a host socket to the guest
+ * (frames the test receives), then from the guest to the host socket
+ * (datagrams the socket receives), each for RATE_MS, in bursts of 32.
+ * Figures only: the machine is shared, so nothing is asserted beyond
+ * "some went through".
+ */
+#define RATE_MS		1000
+#define RATE_BURST	32
+
+static double
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6);
+}
+
+static bool
+rate(struct net_backend *be, int port, double *h2g, double *g2h)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	static uint8_t f[70000], r[1100], data[1000];
+	struct udpflow fl;
+	struct pollfd pfd;
+	double t0, t;
+	long in = 0, out = 0;
+	ssize_t n;
+	int s, i, seen = 0;
+
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = htons((uint16_t)port);
+	(void)sendto(s, "ping", 4, 0, (struct sockaddr *)&sa, sizeof(sa));
+	for (i = 0; i < 20 && !seen; i++) {
+		n = recv_frame(be, f, sizeof(f), 1000);
+		seen = udp_seen(f, n, &fl);
+	}
+	if (!seen) {
+		close(s);
+		return (false);
+	}
+	t0 = now_ms();
+	while ((t = now_ms()) - t0 < RATE_MS) {
+		for (i = 0; i < RATE_BURST; i++)
+			(void)sendto(s, data, sizeof(data), 0,
+			    (struct sockaddr *)&sa, sizeof(sa));
+		while ((n = recv_frame(be, f, sizeof(f), 1)) > 0)
+			in += udp_seen(f, n, NULL);
+	}
+	*h2g = (double)in * 1e3 / (t - t0);
+	while (recv_frame(be, f, sizeof(f), 50) > 0)
+		;
+	n = (ssize_t)nf_udp(r, fl.mac, gmac, guest_ip, 5000, fl.src, fl.sport,
+	    data, sizeof(data));
+	pfd.fd = s;
+	pfd.events = POLLIN;
+	t0 = now_ms();
+	while ((t = now_ms()) - t0 < RATE_MS) {
+		for (i = 0; i < RATE_BURST; i++)
+			(void)send_frame(be, r, (size_t)n);
+		(void)netbe_peek_recvlen(be, 0);
+		(void)poll(&pfd, 1, 1);
+		while (recv(s, f, sizeof(f), MSG_DONTWAIT) > 0)
+			out++;
+	}
+	*g2h = (double)out * 1e3 / (t - t0);
+	close(s);
+	return (in > 0 && out > 0);
+}
+
+/* build/khyve-slirp, next to build/tests/. */
+static bool
+slirp_helper(char *buf, size_t len)
+{
+	char exe[PATH_MAX - 32], *p;
+	ssize_t n;
+
+	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) < 0)
+		return (false);
+	exe[n] = '\0';
+	if ((p = strrchr(exe, '/')) == NULL)
+		return (false);
+	*p = '\0';
+	snprintf(buf, len, "%s/../khyve-slirp", exe);
+	return (access(buf, X_OK) == 0);
+}
+
+TEST(throughput_vs_slirp)
+{
+	struct net_backend *be;
+	char rule[64], helper[PATH_MAX];
+	double ph2g = 0, pg2h = 0, sh2g = 0, sg2h = 0;
+	uint32_t gw;
+	int port;
+
+	NEED_PASST();
+	port = free_port(SOCK_DGRAM);
+	snprintf(rule, sizeof(rule), "udp:127.0.0.1:%d-:5000", port);
+	if (start(&be, node("passt", "hostfwd", rule, NULL)) != 0)
+		return;
+	CHECK(learn(be, &gw));
+	CHECK(rate(be, port, &ph2g, &pg2h));
+	netbe_cleanup(be);
+	config_fini();
+	printf("  passt: host->guest %.0f frames/s, guest->host %.0f frames/s "
+	    "(1000-byte UDP)\n", ph2g, pg2h);
+	if (!slirp_helper(helper, sizeof(helper)))
+		TEST_SKIP("SKIP: %s not built: no slirp figures", helper);
+	guest_ip = nf_ip4("10.0.2.15");
+	CHECK_EQ(netbe_init(&be, "vnet0", node("slirp", "helper", helper,
+	    "open", "true", "hostfwd", rule, NULL), 1), 0);
+	if (be == NULL)
+		return;
+	CHECK(rate(be, port, &sh2g, &sg2h));
+	netbe_cleanup(be);
+	config_fini();
+	printf("  slirp: host->guest %.0f frames/s, guest->host %.0f frames/s "
+	    "(1000-byte UDP)\n", sh2g, sg2h);
+}
+
 TEST_MAIN()
