@@ -45,7 +45,6 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
-#include <grp.h>
 #include <unistd.h>
 #include "backend/net_backend.h"
 #include "backend/net_hostfwd.h"
@@ -62,14 +61,15 @@
 /* How long passt may take to set up (bind the forwards, sandbox). */
 #define PASST_START_MS		10000
 /*
- * Who passt runs as when khyve is root: nobody and nogroup (65534 on
+ * Who passt becomes when khyve is root: nobody and nogroup (65534 on
  * Debian; a static khyve cannot use getpwnam()).
  */
 #define PASST_NOBODY		65534
+#define PASST_NOBODY_STR	"65534:65534"
 #define PASST_SOCKBUF		(1024 * 1024)
 /* Room for one -t/-u argument: "255.255.255.255/65535:65535". */
 #define PASST_PORTARG		32
-#define PASST_ARGV_MAX		(16 + 2 * NET_HOSTFWD_MAX)
+#define PASST_ARGV_MAX		(20 + 2 * NET_HOSTFWD_MAX)
 
 struct passt_be {
 	int		pb_fd;		/* our end of the stream */
@@ -190,9 +190,12 @@ passt_fwd_probe(const struct net_hostfwd *hf, const char *devname)
 
 /*
  * The child between fork() and exec: async-signal-safe calls only.  It
- * keeps the socket (fd 3) and the pid pipe (fd 4), nothing else, and as
- * root becomes nobody before exec: passt then never changes credentials
- * itself, which would clear the parent-death signal (prctl(2)).
+ * keeps the socket (fd 3) and the pid pipe (fd 4), nothing else.  The
+ * parent-death signal covers passt until it changes credentials: started
+ * by root, passt binds the forwards (ports below 1024 too) and then
+ * becomes nobody (--runas), which clears the signal (prctl(2)); from
+ * then on its exit at the socket's end of file (--one-off) is what ends
+ * it with khyve, whose death closes the socket.
  */
 static _Noreturn void
 passt_child(int sock, int pidw, const char *path, char *const argv[])
@@ -211,10 +214,12 @@ passt_child(int sock, int pidw, const char *path, char *const argv[])
 	/* The fds of khyve are CLOEXEC, but be sure: close the rest. */
 	if (close_range(PASST_FD_PID + 1, ~0u, 0) < 0)
 		_exit(126);
-	/* passt opens the pipe again by /proc/self/fd/4: it must own it. */
-	if (geteuid() == 0 && (fchown(PASST_FD_PID, PASST_NOBODY,
-	    PASST_NOBODY) < 0 || setgroups(0, NULL) < 0 ||
-	    setgid(PASST_NOBODY) < 0 || setuid(PASST_NOBODY) < 0))
+	/*
+	 * passt opens the pipe again by /proc/self/fd/4 after it has become
+	 * nobody (--runas): nobody must own it.
+	 */
+	if (geteuid() == 0 && fchown(PASST_FD_PID, PASST_NOBODY,
+	    PASST_NOBODY) < 0)
 		_exit(126);
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 		_exit(126);
@@ -399,6 +404,10 @@ passt_argv(char *argv[], char (*ports)[PASST_PORTARG], char *mtu,
 	argv[n++] = (char *)"3";		/* PASST_FD_SOCK */
 	argv[n++] = (char *)"--pid";
 	argv[n++] = (char *)"/proc/self/fd/4";	/* PASST_FD_PID */
+	if (geteuid() == 0) {
+		argv[n++] = (char *)"--runas";
+		argv[n++] = (char *)PASST_NOBODY_STR;
+	}
 	snprintf(mtu, mtulen, "%u", (unsigned)mtuval);
 	argv[n++] = (char *)"--mtu";
 	argv[n++] = mtu;

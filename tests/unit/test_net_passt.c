@@ -451,6 +451,37 @@ TEST(tcp_hostfwd)
 	config_fini();
 }
 
+/* Started by root, passt binds a port below 1024 before it is nobody. */
+TEST(privileged_port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct net_backend *be;
+	char rule[64];
+	int port, s;
+
+	NEED_PASST();
+	if (geteuid() != 0)
+		TEST_SKIP("SKIP: not root: no port below 1024 to forward");
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (port = 1023; port > 900; port--) {
+		s = socket(AF_INET, SOCK_STREAM, 0);
+		sa.sin_port = htons((uint16_t)port);
+		if (bind(s, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+			close(s);
+			break;
+		}
+		close(s);
+	}
+	snprintf(rule, sizeof(rule), "tcp:127.0.0.1:%d-:22", port);
+	if (start(&be, node("passt", "hostfwd", rule, NULL)) != 0)
+		return;
+	s = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK_EQ(connect(s, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	close(s);
+	netbe_cleanup(be);
+	config_fini();
+}
+
 /* passt killed: -EPIPE, said once; cleanup reaps; nothing left open. */
 TEST(passt_killed)
 {
