@@ -12,10 +12,11 @@
  *	socket=PATH		connect to a running passt's socket (passt -s)
  *	hostfwd=RULE[;RULE...]	net_hostfwd.h; become passt's -t/-u options
  *	mtu=N			the MTU passt's DHCP gives, 68..65520
- *				(default 1500)
+ *				(default 1500; the device reads it too)
  *	passt=PROGRAM		the program (default: passt on the PATH)
  * Without socket= khyve starts passt itself on one end of a socketpair
- * (passt -F FD); hostfwd=, mtu= and passt= only go with that mode.
+ * (passt -F FD); hostfwd= and passt= only go with that mode, and mtu=
+ * only tells the device there (a running passt has its own -m).
  *
  * The stream (passt's tap.c, QEMU's net/stream.c): every frame is a
  * 4-byte big-endian length then the bare Ethernet frame, no virtio-net
@@ -442,8 +443,6 @@ passt_init(struct net_backend *be, const char *devname, const char *name,
 			key = "hostfwd";
 		else if (config_get(nvl, "passt") != NULL)
 			key = "passt";
-		else if (config_get(nvl, "mtu") != NULL)
-			key = "mtu";
 		if (key != NULL) {
 			log_warnx("%s: %s= is for a passt khyve starts, not "
 			    "with socket= (give it to the running passt)",
