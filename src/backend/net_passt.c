@@ -191,7 +191,8 @@ passt_fwd_probe(const struct net_hostfwd *hf, const char *devname)
 
 /*
  * The child between fork() and exec: async-signal-safe calls only.  It
- * keeps the socket (fd 3) and the pid pipe (fd 4), nothing else.  The
+ * keeps the socket (fd 3), the pid pipe (fd 4) and khyve's stderr, with
+ * /dev/null as stdin and stdout, nothing else.  The
  * parent-death signal covers passt until it changes credentials: started
  * by root, passt binds the forwards (ports below 1024 too) and then
  * becomes nobody (--runas), which clears the signal (prctl(2)); from
@@ -204,13 +205,17 @@ passt_child(int sock, int pidw, const char *path, char *const argv[])
 	static char *const envp[] = { NULL };
 	struct sigaction sa;
 	sigset_t none;
-	int sig;
+	int fd, sig;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
 	for (sig = 1; sig < NSIG; sig++)
 		(void)sigaction(sig, &sa, NULL);
 	if (dup2(sock, PASST_FD_SOCK) < 0 || dup2(pidw, PASST_FD_PID) < 0)
+		_exit(126);
+	/* Not khyve's terminal (it may be a guest's console): /dev/null. */
+	if ((fd = open("/dev/null", O_RDWR)) < 0 || dup2(fd, 0) < 0 ||
+	    dup2(fd, 1) < 0)
 		_exit(126);
 	/* The fds of khyve are CLOEXEC, but be sure: close the rest. */
 	if (close_range(PASST_FD_PID + 1, ~0u, 0) < 0)
