@@ -37,18 +37,16 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "backend/net_backend.h"
 #include "backend/net_hostfwd.h"
+#include "backend/net_spawn.h"
 #include "config.h"
 #include "log.h"
 
@@ -56,9 +54,6 @@
 #define PASST_MTU_DEFAULT	1500
 #define PASST_MTU_MIN		68
 #define PASST_MTU_MAX		65520	/* passt's own limit (-m) */
-/* Descriptors the child gets: the socket and where passt writes its pid. */
-#define PASST_FD_SOCK		3
-#define PASST_FD_PID		4
 /* How long passt may take to set up (bind the forwards, sandbox). */
 #define PASST_START_MS		10000
 /*
@@ -83,18 +78,6 @@ struct passt_be {
 	uint8_t		pb_rx[PASST_HDR + NETBE_FRAME_MAX];
 	uint8_t		pb_tx[PASST_HDR + NETBE_FRAME_MAX];
 };
-
-/* Stop passt for good and collect it. */
-static void
-passt_reap(struct passt_be *pb)
-{
-	if (pb->pb_pid <= 0)
-		return;
-	(void)kill(pb->pb_pid, SIGKILL);
-	while (waitpid(pb->pb_pid, NULL, 0) < 0 && errno == EINTR)
-		;
-	pb->pb_pid = -1;
-}
 
 /* The program: passt=, else passt in $PATH (or /usr/bin, /bin). */
 static int
@@ -190,65 +173,6 @@ passt_fwd_probe(const struct net_hostfwd *hf, const char *devname)
 }
 
 /*
- * The child between fork() and exec: async-signal-safe calls only.  It
- * keeps the socket (fd 3), the pid pipe (fd 4) and khyve's stderr, with
- * /dev/null as stdin and stdout, nothing else.  The
- * parent-death signal covers passt until it changes credentials: started
- * by root, passt binds the forwards (ports below 1024 too) and then
- * becomes nobody (--runas), which clears the signal (prctl(2)); from
- * then on its exit at the socket's end of file (--one-off) is what ends
- * it with khyve, whose death closes the socket.
- */
-static _Noreturn void
-passt_child(int sock, int pidw, const char *path, char *const argv[])
-{
-	static char *const envp[] = { NULL };
-	struct sigaction sa;
-	sigset_t none;
-	int fd, sig;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	for (sig = 1; sig < NSIG; sig++)
-		(void)sigaction(sig, &sa, NULL);
-	if (dup2(sock, PASST_FD_SOCK) < 0 || dup2(pidw, PASST_FD_PID) < 0)
-		_exit(126);
-	/* Not khyve's terminal (it may be a guest's console): /dev/null. */
-	if ((fd = open("/dev/null", O_RDWR)) < 0 || dup2(fd, 0) < 0 ||
-	    dup2(fd, 1) < 0)
-		_exit(126);
-	/* The fds of khyve are CLOEXEC, but be sure: close the rest. */
-	if (close_range(PASST_FD_PID + 1, ~0u, 0) < 0)
-		_exit(126);
-	/*
-	 * passt opens the pipe again by /proc/self/fd/4 after it has become
-	 * nobody (--runas): nobody must own it.
-	 */
-	if (geteuid() == 0 && fchown(PASST_FD_PID, PASST_NOBODY,
-	    PASST_NOBODY) < 0)
-		_exit(126);
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
-		_exit(126);
-	sigemptyset(&none);
-	(void)sigprocmask(SIG_SETMASK, &none, NULL);
-	execve(path, argv, envp);
-	_exit(127);
-}
-
-/* A descriptor of ours above the child's fixed ones. */
-static int
-passt_fd_high(int fd)
-{
-	int nfd;
-
-	if (fd > PASST_FD_PID)
-		return (fd);
-	nfd = fcntl(fd, F_DUPFD_CLOEXEC, PASST_FD_PID + 1);
-	(void)close(fd);
-	return (nfd);
-}
-
-/*
  * passt writes its pid file after it has set up (forwards bound,
  * sandbox in place): the pipe at fd 4 is that file, and a line on it is
  * passt saying it is ready.  End of file first: passt exited.
@@ -282,26 +206,31 @@ passt_wait_ready(struct passt_be *pb, int pidr, const char *devname,
 		while (waitpid(pb->pb_pid, &st, 0) < 0 && errno == EINTR)
 			;
 		pb->pb_pid = -1;
-		if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
-			log_warnx("%s: passt %s: cannot run it", devname, path);
-		else
-			log_warnx("%s: passt %s exited at start-up (status %d; "
-			    "see its message above)", devname, path,
-			    WIFEXITED(st) ? WEXITSTATUS(st) : 128 +
-			    WTERMSIG(st));
+		log_warnx("%s: passt %s exited at start-up (status %d; see "
+		    "its message above)", devname, path, WIFEXITED(st) ?
+		    WEXITSTATUS(st) : 128 + WTERMSIG(st));
 		return (-EIO);
 	}
 	return (0);
 }
 
-/* Start passt on a socketpair; on success pb has its pid and our end. */
+/*
+ * Start passt on a socketpair; on success pb has its pid and our end.
+ * passt gets the socket (fd 3), the pid pipe (fd 4), /dev/null as stdin
+ * and stdout, khyve's stderr, nothing else.  The parent-death signal
+ * covers it until it changes credentials: started by root, passt binds
+ * the forwards (ports below 1024 too) and then becomes nobody (--runas),
+ * which clears the signal (prctl(2)); from then on its exit at the
+ * socket's end of file (--one-off) ends it with khyve, whose death
+ * closes the socket.
+ */
 static int
 passt_spawn(struct passt_be *pb, const char *devname, const char *path,
     char *const argv[])
 {
-	sigset_t all, old;
-	int sv[2], pp[2], e, error, sz = PASST_SOCKBUF;
-	pid_t pid;
+	struct net_spawn sp = { .ns_path = path, .ns_argv = argv,
+	    .ns_nfds = 2, .ns_pdeathsig = true, .ns_devnull = true };
+	int sv[2], pp[2], fds[2], error, sz = PASST_SOCKBUF;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
 		error = -errno;
@@ -313,37 +242,29 @@ passt_spawn(struct passt_be *pb, const char *devname, const char *path,
 		log_warn("%s: passt: pipe", devname);
 		goto fail_sv;
 	}
-	if ((sv[1] = passt_fd_high(sv[1])) < 0 ||
-	    (pp[1] = passt_fd_high(pp[1])) < 0) {
+	/* passt opens the pipe again by /proc/self/fd/4 as nobody. */
+	if (geteuid() == 0 && fchown(pp[1], PASST_NOBODY, PASST_NOBODY) < 0) {
 		error = -errno;
-		log_warn("%s: passt: fcntl", devname);
+		log_warn("%s: passt: fchown", devname);
 		goto fail_pp;
 	}
 	/* Best effort: the kernel caps these at net.core.[rw]mem_max. */
 	(void)setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
 	(void)setsockopt(sv[0], SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
-
-	/* No handler of khyve's may run in the child before exec. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	pid = fork();
-	if (pid == 0)
-		passt_child(sv[1], pp[1], path, argv);
-	e = errno;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (pid < 0) {
-		error = -e;
-		log_warnx("%s: passt: fork: %s", devname, strerror(e));
+	fds[0] = sv[1];
+	fds[1] = pp[1];
+	sp.ns_fds = fds;
+	if ((error = net_spawn(&sp, &pb->pb_pid)) != 0) {
+		log_warnx("%s: passt %s: %s", devname, path, strerror(-error));
 		goto fail_pp;
 	}
 	(void)close(sv[1]);
 	(void)close(pp[1]);
 	pb->pb_fd = sv[0];
-	pb->pb_pid = pid;
 	error = passt_wait_ready(pb, pp[0], devname, path);
 	(void)close(pp[0]);
 	if (error != 0) {
-		passt_reap(pb);
+		net_spawn_reap(&pb->pb_pid);
 		(void)close(pb->pb_fd);
 		pb->pb_fd = -1;
 	}
@@ -351,12 +272,10 @@ passt_spawn(struct passt_be *pb, const char *devname, const char *path,
 
 fail_pp:
 	(void)close(pp[0]);
-	if (pp[1] >= 0)
-		(void)close(pp[1]);
+	(void)close(pp[1]);
 fail_sv:
 	(void)close(sv[0]);
-	if (sv[1] >= 0)
-		(void)close(sv[1]);
+	(void)close(sv[1]);
 	return (error);
 }
 
@@ -407,9 +326,9 @@ passt_argv(char *argv[], char (*ports)[PASST_PORTARG], char *mtu,
 	argv[n++] = (char *)"--stderr";
 	argv[n++] = (char *)"--one-off";
 	argv[n++] = (char *)"--fd";
-	argv[n++] = (char *)"3";		/* PASST_FD_SOCK */
+	argv[n++] = (char *)"3";		/* NET_SPAWN_FD0 */
 	argv[n++] = (char *)"--pid";
-	argv[n++] = (char *)"/proc/self/fd/4";	/* PASST_FD_PID */
+	argv[n++] = (char *)"/proc/self/fd/4";	/* NET_SPAWN_FD0 + 1 */
 	if (geteuid() == 0) {
 		argv[n++] = (char *)"--runas";
 		argv[n++] = (char *)PASST_NOBODY_STR;
@@ -486,7 +405,7 @@ opened:
 	if (fcntl(pb->pb_fd, F_SETFL, O_NONBLOCK) < 0) {
 		error = -errno;
 		log_warn("%s: passt: fcntl", devname);
-		passt_reap(pb);
+		net_spawn_reap(&pb->pb_pid);
 		(void)close(pb->pb_fd);
 		pb->pb_fd = -1;
 		return (error);
@@ -504,7 +423,7 @@ passt_cleanup(struct net_backend *be)
 {
 	struct passt_be *pb = be->be_priv;
 
-	passt_reap(pb);
+	net_spawn_reap(&pb->pb_pid);
 	if (pb->pb_fd >= 0)
 		(void)close(pb->pb_fd);
 	pb->pb_fd = -1;

@@ -918,6 +918,24 @@ TEST(setup_errors)
 	close(s);
 	config_fini();
 
+	/* A program exec refuses: its errno, nothing left behind. */
+	{
+		char junk[] = "/tmp/khyve-passt-junk.XXXXXX";
+		int jfd = mkstemp(junk);
+
+		CHECK(jfd >= 0 && write(jfd, "\x7f\x01junk", 6) == 6);
+		close(jfd);
+		chmod(junk, 0755);
+		cap_start();
+		CHECK_EQ(netbe_init(&be, "vnet0", node("passt", "passt", junk,
+		    NULL), 1), -ENOEXEC);
+		msg = cap_end();
+		CHECK(strstr(msg, "Exec format error") != NULL);
+		CHECK_EQ(count_lines(msg), 1);
+		unlink(junk);
+		config_fini();
+	}
+
 	/* A program that exits at once (false): reported, reaped. */
 	cap_start();
 	CHECK_EQ(netbe_init(&be, "vnet0", node("passt", "passt", "/bin/false",
