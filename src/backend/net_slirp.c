@@ -25,18 +25,15 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include "backend/net_backend.h"
 #include "backend/net_hostfwd.h"
 #include "backend/net_slirp_proto.h"
+#include "backend/net_spawn.h"
 #include "config.h"
 #include "log.h"
 
@@ -53,23 +50,13 @@
 #define SLIRP_ETH_OVERHEAD	18
 #define SLIRP_ETH_MIN		14
 
+_Static_assert(SLIRP_PROTO_FD == NET_SPAWN_FD0, "the helper's socket is fd 3");
+
 struct slirp_be {
 	int		sb_fd;		/* our end of the socketpair */
 	pid_t		sb_pid;		/* the helper, -1 once reaped */
 	size_t		sb_framemax;	/* largest frame either way */
 };
-
-/* Stop the helper for good and collect it. */
-static void
-slirp_reap(struct slirp_be *sb)
-{
-	if (sb->sb_pid <= 0)
-		return;
-	(void)kill(sb->sb_pid, SIGKILL);
-	while (waitpid(sb->sb_pid, NULL, 0) < 0 && errno == EINTR)
-		;
-	sb->sb_pid = -1;
-}
 
 /*
  * The helper program: helper=, then slirp.helper=, then khyve-slirp in
@@ -102,128 +89,40 @@ slirp_helper_path(struct config_node *nvl, char *buf, size_t len)
 }
 
 /*
- * The child between fork() and exec: only async-signal-safe calls (the
- * parent may have other threads).  The socket becomes fd 3, every other
- * descriptor but 0-2 is closed by exec, signals are as a new program
- * expects them (khyve ignores SIGPIPE and blocks some).
+ * Start the helper; on success sb has its pid and our socket.  It gets
+ * its end of the socket pair as fd 3 (SLIRP_PROTO_FD), an empty
+ * environment and khyve's stdin, stdout and stderr (it sets up the rest
+ * itself: /dev/null, nobody, the parent-death signal).
  */
-static _Noreturn void
-slirp_child(int sock, int errfd, const char *path, char *const argv[],
-    int maxfd)
-{
-	static char *const envp[] = { NULL };
-	struct sigaction sa;
-	sigset_t none;
-	int e, fd, sig;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	for (sig = 1; sig < NSIG; sig++)
-		(void)sigaction(sig, &sa, NULL);
-	if (dup2(sock, SLIRP_PROTO_FD) < 0)
-		goto fail;
-	if (close_range(SLIRP_PROTO_FD + 1, ~0u, CLOSE_RANGE_CLOEXEC) < 0) {
-		/* Kernels before 5.11: mark them one by one. */
-		for (fd = SLIRP_PROTO_FD + 1; fd < maxfd; fd++)
-			(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
-	}
-	sigemptyset(&none);
-	(void)sigprocmask(SIG_SETMASK, &none, NULL);
-	execve(path, argv, envp);
-fail:
-	e = errno;
-	(void)!write(errfd, &e, sizeof(e));
-	_exit(127);
-}
-
-/* A descriptor of ours at 4 or above, so the child's dup2 cannot hit it. */
-static int
-slirp_fd_high(int fd)
-{
-	int nfd;
-
-	if (fd > SLIRP_PROTO_FD)
-		return (fd);
-	nfd = fcntl(fd, F_DUPFD_CLOEXEC, SLIRP_PROTO_FD + 1);
-	(void)close(fd);
-	return (nfd);
-}
-
-/* Start the helper; on success sb has its pid and our socket. */
 static int
 slirp_spawn(struct slirp_be *sb, const char *devname, const char *path)
 {
 	char *argv[] = { (char *)"khyve-slirp", (char *)devname, NULL };
-	sigset_t all, old;
-	struct rlimit rl;
-	int sv[2], ep[2], e, maxfd, error, sz = SLIRP_SOCKBUF;
-	ssize_t n;
-	pid_t pid;
+	struct net_spawn sp = { .ns_path = path, .ns_argv = argv,
+	    .ns_nfds = 1 };
+	int sv[2], error, sz = SLIRP_SOCKBUF;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		error = -errno;
 		log_warn("%s: slirp: socketpair", devname);
 		return (error);
 	}
-	if (pipe2(ep, O_CLOEXEC) < 0) {
-		error = -errno;
-		log_warn("%s: slirp: pipe", devname);
-		goto fail_sv;
-	}
-	if ((sv[1] = slirp_fd_high(sv[1])) < 0 ||
-	    (ep[1] = slirp_fd_high(ep[1])) < 0) {
-		error = -errno;
-		log_warn("%s: slirp: fcntl", devname);
-		goto fail_ep;
-	}
 	/* Best effort: the kernel caps these at net.core.[rw]mem_max. */
 	(void)setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
 	(void)setsockopt(sv[0], SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
 	(void)setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
 	(void)setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
-	maxfd = getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
-	    rl.rlim_cur < (rlim_t)INT_MAX ? (int)rl.rlim_cur : 65536;
-
-	/* No handler of khyve's may run in the child before exec. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	pid = fork();
-	if (pid == 0)
-		slirp_child(sv[1], ep[1], path, argv, maxfd);
-	e = errno;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (pid < 0) {
-		error = -e;
-		log_warnx("%s: slirp: fork: %s", devname, strerror(e));
-		goto fail_ep;
-	}
+	sp.ns_fds = &sv[1];
+	error = net_spawn(&sp, &sb->sb_pid);
 	(void)close(sv[1]);
-	(void)close(ep[1]);
-	sb->sb_fd = sv[0];
-	sb->sb_pid = pid;
-	/* exec closes the pipe; a failed exec writes its errno first. */
-	do
-		n = read(ep[0], &e, sizeof(e));
-	while (n < 0 && errno == EINTR);
-	(void)close(ep[0]);
-	if (n == (ssize_t)sizeof(e)) {
+	if (error != 0) {
 		log_warnx("%s: slirp helper %s: %s", devname, path,
-		    strerror(e));
-		slirp_reap(sb);
-		(void)close(sb->sb_fd);
-		return (-e);
+		    strerror(-error));
+		(void)close(sv[0]);
+		return (error);
 	}
+	sb->sb_fd = sv[0];
 	return (0);
-
-fail_ep:
-	(void)close(ep[0]);
-	if (ep[1] >= 0)
-		(void)close(ep[1]);
-fail_sv:
-	(void)close(sv[0]);
-	if (sv[1] >= 0)
-		(void)close(sv[1]);
-	return (error);
 }
 
 /* Send the configuration and wait for the helper's answer. */
@@ -377,7 +276,7 @@ slirp_init(struct net_backend *be, const char *devname, const char *name,
 	return (0);
 
 fail_helper:
-	slirp_reap(sb);
+	net_spawn_reap(&sb->sb_pid);
 	(void)close(sb->sb_fd);
 	sb->sb_fd = -1;
 	return (error);
@@ -388,7 +287,7 @@ slirp_cleanup(struct net_backend *be)
 {
 	struct slirp_be *sb = be->be_priv;
 
-	slirp_reap(sb);
+	net_spawn_reap(&sb->sb_pid);
 	if (sb->sb_fd >= 0)
 		(void)close(sb->sb_fd);
 	sb->sb_fd = -1;
