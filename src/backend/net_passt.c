@@ -87,15 +87,17 @@ passt_program(struct config_node *nvl, char *buf, size_t len)
 	size_t n;
 	int error = -ENOENT;
 
-	p = config_get(nvl, "passt");
-	if (p != NULL && strchr(p, '/') != NULL) {
+	if ((p = config_get(nvl, "passt")) == NULL)
+		p = "passt";
+	/* What the message names, whatever comes of the search. */
+	snprintf(buf, len, "%s", p);
+	if (p[0] == '\0')
+		return (-ENOENT);
+	if (strchr(p, '/') != NULL) {
 		if (strlen(p) >= len)
 			return (-ENAMETOOLONG);
-		strcpy(buf, p);
 		return (access(buf, X_OK) == 0 ? 0 : -errno);
 	}
-	if (p == NULL)
-		p = "passt";
 	if ((path = getenv("PATH")) == NULL || path[0] == '\0')
 		path = "/usr/bin:/bin";
 	for (; *path != '\0'; path = *end == ':' ? end + 1 : end) {
