@@ -296,16 +296,22 @@ passt_connect(struct passt_be *pb, const char *devname, const char *path)
 		return (-EINVAL);
 	}
 	strcpy(sun.sun_path, path);
-	if ((s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
+	if ((s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0)) < 0) {
 		error = -errno;
 		log_warn("%s: passt: socket", devname);
 		return (error);
 	}
-	/* A blocking connect: to a Unix socket it does not wait for passt. */
+	/*
+	 * Non-blocking: a Unix connect completes at once or fails, EAGAIN
+	 * when the listener's backlog is full (a passt busy with another
+	 * guest), where a blocking one would wait for ever.
+	 */
 	if (connect(s, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
 		error = -errno;
 		log_warnx("%s: socket=%s: cannot connect to passt: %s", devname,
-		    path, strerror(errno));
+		    path, errno == EAGAIN ? "it is busy (its backlog is full)" :
+		    strerror(errno));
 		(void)close(s);
 		return (error);
 	}
