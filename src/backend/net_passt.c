@@ -79,43 +79,6 @@ struct passt_be {
 	uint8_t		pb_tx[PASST_HDR + NETBE_FRAME_MAX];
 };
 
-/* The program: passt=, else passt in $PATH (or /usr/bin, /bin). */
-static int
-passt_program(struct config_node *nvl, char *buf, size_t len)
-{
-	const char *p, *path, *end;
-	size_t n;
-	int error = -ENOENT;
-
-	if ((p = config_get(nvl, "passt")) == NULL)
-		p = "passt";
-	/* What the message names, whatever comes of the search. */
-	snprintf(buf, len, "%s", p);
-	if (p[0] == '\0')
-		return (-ENOENT);
-	if (strchr(p, '/') != NULL) {
-		if (strlen(p) >= len)
-			return (-ENAMETOOLONG);
-		return (access(buf, X_OK) == 0 ? 0 : -errno);
-	}
-	if ((path = getenv("PATH")) == NULL || path[0] == '\0')
-		path = "/usr/bin:/bin";
-	for (; *path != '\0'; path = *end == ':' ? end + 1 : end) {
-		end = strchrnul(path, ':');
-		n = (size_t)(end - path);
-		if (n == 0)
-			continue;
-		if (snprintf(buf, len, "%.*s/%s", (int)n, path, p) >= (int)len)
-			continue;
-		if (access(buf, X_OK) == 0)
-			return (0);
-		if (errno != ENOENT)
-			error = -errno;
-	}
-	snprintf(buf, len, "%s", p);
-	return (error);
-}
-
 /*
  * The forward as passt's -t/-u argument: [haddr/]hport:gport.  passt
  * forwards to the guest's one address (the host's, which it gives by
@@ -363,7 +326,7 @@ passt_init(struct net_backend *be, const char *devname, const char *name,
 	struct net_hostfwd fwd[NET_HOSTFWD_MAX];
 	char ports[NET_HOSTFWD_MAX][PASST_PORTARG], mtu[16], path[PATH_MAX];
 	char *argv[PASST_ARGV_MAX];
-	const char *spec, *sock, *key = NULL;
+	const char *spec, *sock, *prog, *key = NULL;
 	uint64_t mtuval;
 	size_t i, nfwd = 0;
 	int error;
@@ -399,7 +362,9 @@ passt_init(struct net_backend *be, const char *devname, const char *name,
 	if ((error = passt_argv(argv, ports, mtu, sizeof(mtu), mtuval, fwd,
 	    nfwd, devname)) != 0)
 		return (error);
-	if ((error = passt_program(nvl, path, sizeof(path))) != 0) {
+	if ((prog = config_get(nvl, "passt")) == NULL)
+		prog = "passt";
+	if ((error = net_spawn_which(prog, path, sizeof(path))) != 0) {
 		log_warnx("%s: passt=%s: %s (install passt, or set "
 		    "passt=PROGRAM)", devname, path, strerror(-error));
 		return (error);

@@ -9,6 +9,8 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -28,6 +30,38 @@ net_spawn_reap(pid_t *pidp)
 	while (waitpid(*pidp, NULL, 0) < 0 && errno == EINTR)
 		;
 	*pidp = -1;
+}
+
+int
+net_spawn_which(const char *name, char *buf, size_t len)
+{
+	const char *path, *end;
+	int error = -ENOENT;
+	size_t n;
+
+	snprintf(buf, len, "%s", name);
+	if (name[0] == '\0')
+		return (-ENOENT);
+	if (strchr(name, '/') != NULL) {
+		if (strlen(name) >= len)
+			return (-ENAMETOOLONG);
+		return (access(buf, X_OK) == 0 ? 0 : -errno);
+	}
+	if ((path = getenv("PATH")) == NULL || path[0] == '\0')
+		path = "/usr/bin:/bin";
+	for (; *path != '\0'; path = *end == ':' ? end + 1 : end) {
+		end = strchrnul(path, ':');
+		n = (size_t)(end - path);
+		if (n == 0 || snprintf(buf, len, "%.*s/%s", (int)n, path,
+		    name) >= (int)len)
+			continue;
+		if (access(buf, X_OK) == 0)
+			return (0);
+		if (errno != ENOENT)
+			error = -errno;
+	}
+	snprintf(buf, len, "%s", name);
+	return (error);
 }
 
 /* Between fork() and exec: async-signal-safe calls only. */

@@ -8,6 +8,7 @@
 #define NET_SPAWN_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 #include "khyve.h"
 
@@ -33,6 +34,15 @@ struct net_spawn {
  * async-signal-safe calls).  The caller's descriptors are untouched.
  */
 int	net_spawn(const struct net_spawn *sp, pid_t *pidp) __must_check;
+
+/*
+ * The program name stands for: name itself when it holds a '/', else the
+ * first executable name in a directory of $PATH (/usr/bin:/bin when
+ * empty), as execvp() looks; khyve's child gets no $PATH.  Returns 0, or
+ * -errno (-ENOENT: none, or an empty name); buf holds what to name in a
+ * message either way.
+ */
+int	net_spawn_which(const char *name, char *buf, size_t len) __must_check;
 
 /* Kill *pidp for good (SIGKILL), collect it, set *pidp to -1. */
 void	net_spawn_reap(pid_t *pidp);
