@@ -10,37 +10,7 @@
 #include <unistd.h>
 #include "backend/net_hostfwd.h"
 #include "test.h"
-
-/* stderr, caught around one call. */
-static char capbuf[8192];
-static FILE *capfp;
-static int capsaved = -1;
-
-static void
-cap_start(void)
-{
-	fflush(stderr);
-	capfp = tmpfile();
-	capsaved = dup(2);
-	if (capfp == NULL || capsaved < 0)
-		abort();
-	dup2(fileno(capfp), 2);
-}
-
-static const char *
-cap_end(void)
-{
-	size_t n;
-
-	fflush(stderr);
-	dup2(capsaved, 2);
-	close(capsaved);
-	rewind(capfp);
-	n = fread(capbuf, 1, sizeof(capbuf) - 1, capfp);
-	capbuf[n] = '\0';
-	fclose(capfp);
-	return (capbuf);
-}
+#include "testproc.h"
 
 static uint32_t
 ip(const char *s)

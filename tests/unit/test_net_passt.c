@@ -34,6 +34,7 @@
 #include "config.h"
 #include "netframe.h"
 #include "test.h"
+#include "testproc.h"
 
 /* Named so the backends' linker-set entries are linked in. */
 extern const struct net_beops net_passt_beops, net_slirp_beops;
@@ -47,35 +48,6 @@ static const uint8_t zero6[6];
 		TEST_SKIP("SKIP: %s not installed (apt-get install passt)", \
 		    PASST);						\
 } while (0)
-
-/* stderr, caught around a call (passt's stderr too). */
-static char capbuf[8192];
-static FILE *capfp;
-static int capsaved = -1;
-
-static void
-cap_start(void)
-{
-	fflush(stderr);
-	if ((capfp = tmpfile()) == NULL || (capsaved = dup(2)) < 0)
-		abort();
-	dup2(fileno(capfp), 2);
-}
-
-static const char *
-cap_end(void)
-{
-	size_t n;
-
-	fflush(stderr);
-	dup2(capsaved, 2);
-	close(capsaved);
-	rewind(capfp);
-	n = fread(capbuf, 1, sizeof(capbuf) - 1, capfp);
-	capbuf[n] = '\0';
-	fclose(capfp);
-	return (capbuf);
-}
 
 static int
 count_lines(const char *s)
@@ -110,56 +82,6 @@ node(const char *be, const char *k, ...)
 	}
 	va_end(ap);
 	return (n);
-}
-
-static int
-count_fds(void)
-{
-	struct dirent *e;
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	if (d == NULL)
-		return (-1);
-	while ((e = readdir(d)) != NULL)
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return (n - 1);
-}
-
-static bool
-no_children(void)
-{
-	return (waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD);
-}
-
-/* Our only child's pid, from /proc: -1 if none. */
-static pid_t
-child_pid(void)
-{
-	char path[300], buf[512], *p;
-	struct dirent *e;
-	pid_t pid = -1;
-	FILE *f;
-	DIR *d;
-	int ppid;
-
-	if ((d = opendir("/proc")) == NULL)
-		return (-1);
-	while (pid < 0 && (e = readdir(d)) != NULL) {
-		if (e->d_name[0] < '1' || e->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
-		if ((f = fopen(path, "r")) == NULL)
-			continue;
-		if (fgets(buf, sizeof(buf), f) != NULL &&
-		    (p = strrchr(buf, ')')) != NULL &&
-		    sscanf(p + 1, " %*c %d", &ppid) == 1 && ppid == getpid())
-			pid = atoi(e->d_name);
-		fclose(f);
-	}
-	closedir(d);
-	return (pid);
 }
 
 static ssize_t

@@ -27,6 +27,7 @@
 #include "config.h"
 #include "netframe.h"
 #include "test.h"
+#include "testproc.h"
 
 /* Named so the backend's linker-set entry is linked in. */
 extern const struct net_beops net_slirp_beops;
@@ -63,37 +64,6 @@ have_helper(void)
 		    helper);						\
 } while (0)
 
-/* stderr, caught around a call (the helper's stderr too). */
-static char capbuf[8192];
-static FILE *capfp;
-static int capsaved = -1;
-
-static void
-cap_start(void)
-{
-	fflush(stderr);
-	capfp = tmpfile();
-	capsaved = dup(2);
-	if (capfp == NULL || capsaved < 0)
-		abort();
-	dup2(fileno(capfp), 2);
-}
-
-static const char *
-cap_end(void)
-{
-	size_t n;
-
-	fflush(stderr);
-	dup2(capsaved, 2);
-	close(capsaved);
-	rewind(capfp);
-	n = fread(capbuf, 1, sizeof(capbuf) - 1, capfp);
-	capbuf[n] = '\0';
-	fclose(capfp);
-	return (capbuf);
-}
-
 /* A device node with the given keys (pairs, NULL-terminated). */
 static struct config_node *
 node(const char *k, ...)
@@ -117,81 +87,6 @@ node(const char *k, ...)
 	}
 	va_end(ap);
 	return (n);
-}
-
-static int
-count_fds(void)
-{
-	struct dirent *e;
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	if (d == NULL)
-		return (-1);
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return (n - 1);			/* the directory's own */
-}
-
-/* No child at all, not even a zombie. */
-static bool
-no_children(void)
-{
-	return (waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD);
-}
-
-/* Our child (the helper), by scanning /proc: -1 if none. */
-static pid_t
-child_pid(void)
-{
-	char path[300], buf[512], *p;
-	struct dirent *e;
-	pid_t pid = -1;
-	FILE *f;
-	DIR *d;
-	int ppid;
-
-	if ((d = opendir("/proc")) == NULL)
-		return (-1);
-	while (pid < 0 && (e = readdir(d)) != NULL) {
-		if (e->d_name[0] < '1' || e->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
-		if ((f = fopen(path, "r")) == NULL)
-			continue;
-		if (fgets(buf, sizeof(buf), f) != NULL &&
-		    (p = strrchr(buf, ')')) != NULL &&
-		    sscanf(p + 1, " %*c %d", &ppid) == 1 && ppid == getpid())
-			pid = atoi(e->d_name);
-		fclose(f);
-	}
-	closedir(d);
-	return (pid);
-}
-
-/* A line "key:\tvalue" of /proc/pid/status. */
-static bool
-proc_status(pid_t pid, const char *key, char *out, size_t len)
-{
-	char path[64], line[256];
-	size_t kl = strlen(key);
-	bool found = false;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return (false);
-	while (!found && fgets(line, sizeof(line), f) != NULL) {
-		if (strncmp(line, key, kl) == 0 && line[kl] == ':') {
-			snprintf(out, len, "%s", line + kl + 1);
-			out[strcspn(out, "\n")] = '\0';
-			found = true;
-		}
-	}
-	fclose(f);
-	return (found);
 }
 
 /* One frame to the helper, as the device would send it. */

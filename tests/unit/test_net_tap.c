@@ -31,6 +31,7 @@
 #include "config.h"
 #include "netframe.h"
 #include "test.h"
+#include "testproc.h"
 
 /* Named so the backend's linker-set entry is linked in. */
 extern const struct net_beops net_tap_beops;
@@ -61,35 +62,6 @@ node(const char *backend, ...)
 	}
 	va_end(ap);
 	return (n);
-}
-
-/* stderr, caught around a call. */
-static char capbuf[4096];
-static int capsaved = -1;
-static FILE *capfp;
-
-static void
-cap_start(void)
-{
-	fflush(stderr);
-	if ((capfp = tmpfile()) == NULL || (capsaved = dup(2)) < 0)
-		abort();
-	dup2(fileno(capfp), 2);
-}
-
-static const char *
-cap_end(void)
-{
-	size_t n;
-
-	fflush(stderr);
-	dup2(capsaved, 2);
-	close(capsaved);
-	rewind(capfp);
-	n = fread(capbuf, 1, sizeof(capbuf) - 1, capfp);
-	capbuf[n] = '\0';
-	fclose(capfp);
-	return (capbuf);
 }
 
 /* netbe_init() of backend with keys; its error, the message in capbuf. */
