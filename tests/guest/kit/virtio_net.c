@@ -136,6 +136,27 @@ vnet_tx_queue(struct vnet *n, uint32_t len)
 	return (0);
 }
 
+int
+vnet_tx_queue_ref(struct vnet *n, const void *buf, uint32_t len,
+    uint64_t timeout_ms)
+{
+	struct virtq_buf b = { buf, len, 0 };
+
+	if (len < n->hdr_len + 14u || len > n->hdr_len + (uint32_t)VNET_ETH_MAX)
+		return (-1);
+	if (n->txq.num_free == 0 && vnet_tx_reap(n) == 0) {
+		n->tx_full++;
+		virtq_kick(&n->txq);
+		if (virtq_wait(&n->txq, NULL, VIRTQ_POLL, timeout_ms) < 0)
+			return (-1);
+	}
+	if (virtq_add(&n->txq, &b, 1, 0) < 0)
+		return (-1);
+	n->tx_frames++;
+	n->tx_bytes += len - n->hdr_len;
+	return (0);
+}
+
 void
 vnet_tx_kick(struct vnet *n)
 {

@@ -91,6 +91,15 @@ int	vnet_tx_queue(struct vnet *n, uint32_t len);
 void	vnet_tx_kick(struct vnet *n);
 /* Copy a frame in, queue and kick it: 0, or -1 (ring full, bad len). */
 int	vnet_send(struct vnet *n, const void *frame, uint32_t len);
+/*
+ * Queue len bytes at buf, a header (hdr_len bytes, zero) and a frame the
+ * caller keeps unchanged until the device has used it, without copying
+ * (the benchmarks send one buffer over and over); takes back used
+ * buffers, and kicks and waits up to timeout_ms, when the ring is full.
+ * Not published.  0, or -1 when the ring stayed full.
+ */
+int	vnet_tx_queue_ref(struct vnet *n, const void *buf, uint32_t len,
+	    uint64_t timeout_ms);
 /* Take back every used transmit buffer; returns how many. */
 unsigned vnet_tx_reap(struct vnet *n);
 
