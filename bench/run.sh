@@ -411,9 +411,9 @@ net_probe() {
 net_wait() {
 	local end=$((SECONDS + $4))
 	while [ $SECONDS -lt $end ]; do
-		tr -d '\r' <"$1" 2>/dev/null | grep -qE -- "$2" && return 0
+		tr -d '\r' 2>/dev/null <"$1" | grep -qE -- "$2" && return 0
 		kill -0 "$3" 2>/dev/null || {
-			tr -d '\r' <"$1" 2>/dev/null | grep -qE -- "$2"
+			tr -d '\r' 2>/dev/null <"$1" | grep -qE -- "$2"
 			return
 		}
 		sleep 0.1
@@ -435,7 +435,7 @@ net_kill() {
 
 # net_line FILE PREFIX ID|NAME: the first "SINK id=1 ..."/"BENCH name=txl"
 # line of FILE.
-net_line() { tr -d '\r' <"$1" 2>/dev/null | grep -m 1 "^$2 $3 "; }
+net_line() { tr -d '\r' 2>/dev/null <"$1" | grep -m 1 "^$2 $3 "; }
 
 # net_cost MBPS_OR_PPS CPU_MS MS SCALE: CPU (cores busy over MS) per unit
 # of rate, times SCALE: s per Gbit from Mbit/s (SCALE 1000), µs per
@@ -463,7 +463,7 @@ net_run() {
 	local mon=$1 b=$2 r=$3 p=$WORK/net.$2.$1.$3 mpid spid ppid="" line
 	local args="port=$NET_PORT rx_port=$NET_GPORT tx_ms=$NET_TX_MS"
 	local kdev qnet saddr=127.0.0.1 gaddr=127.0.0.1 gport=$NET_FWD
-	local fwd="udp:127.0.0.1:$NET_FWD-:$NET_GPORT" want g s l t
+	local fwd="udp:127.0.0.1:$NET_FWD-:$NET_GPORT" want g s l t sock=""
 	: >"$p.con"
 	case $b in
 	slirp)	kdev="slirp,open=true,hostfwd=$fwd"
@@ -471,7 +471,9 @@ net_run() {
 		args="$args dst=10.0.2.2" ;;
 	passt)	kdev="passt,hostfwd=$fwd"
 		# passt maps the guest's gateway address to the host.
-		qnet="stream,id=n0,server=off,addr.type=unix,addr.path=$p.sock"
+		# A short absolute path: sun_path holds 108 bytes.
+		sock=${TMPDIR:-/tmp}/khyve-bench-passt.$$.sock
+		qnet="stream,id=n0,server=off,addr.type=unix,addr.path=$sock"
 		args="$args dst=router" ;;
 	tap)	kdev="tap,ifname=$NET_TAP"
 		qnet="tap,id=n0,ifname=$NET_TAP,script=no,downscript=no,vhost=off"
@@ -487,12 +489,14 @@ net_run() {
 		mpid=$! want=1
 	else
 		if [ "$b" = passt ]; then
-			rm -f "$p.sock"
-			run passt -f -q -1 -s "$p.sock" -t none \
+			rm -f "$sock"
+			run passt -f -1 -s "$sock" -t none \
 			    -u "127.0.0.1/$NET_FWD:$NET_GPORT" \
 			    </dev/null >"$p.passt" 2>&1 &
 			ppid=$!
-			for _ in $(seq 50); do [ -S "$p.sock" ] && break; sleep 0.1; done
+			# A client that comes before this line is dropped.
+			net_wait "$p.passt" 'You can now start qemu' "$ppid" 10 ||
+			    note "$mon $b round $r: passt did not start (see $p.passt)"
 		fi
 		run "$QEMU" -M pc -enable-kvm -m "$MEM_MB" -kernel "$NET_ELF" \
 		    -append "$args pm1a_cnt=0x604 s5=0" -netdev "$qnet" \
@@ -535,6 +539,7 @@ net_run() {
 		[ "$line" = "$want" ] || note "$mon $b round $r: exit status $line, expected $want (see $p.err)"
 	fi
 	net_kill $ppid
+	[ -n "$sock" ] && rm -f "$sock"
 	for _ in $(seq 100); do kill -0 "$spid" 2>/dev/null || break; sleep 0.1; done
 	net_kill "$spid"
 	tr -d '\r' <"$p.con" | grep -m 1 '^BENCH error' >/dev/null &&

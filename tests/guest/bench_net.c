@@ -39,7 +39,8 @@
  * Command line:
  *	ip=A.B.C.D mask=A.B.C.D	a static address (default: DHCP)
  *	router=A.B.C.D		with ip=: the router, for an off-link dst
- *	dst=A.B.C.D port=P	where to send (default 10.0.2.2 port 9000)
+ *	dst=A.B.C.D port=P	where to send (default 10.0.2.2 port 9000);
+ *				dst=router: the router DHCP gave
  *	rx_port=P		where to receive, go included (default 9001)
  *	tests=LIST		of txl,txs,rxl,rxs (default all, in order)
  *	tx_ms=T tx_count=N	each transmit test's length (default 2000 ms)
@@ -279,8 +280,9 @@ int
 guest_main(void)
 {
 	char a[18], b[16], c[16], d[16];
+	const char *v;
 	uint32_t next;
-	int r;
+	int r, dst_router;
 
 	khz = guest_tsc_khz();
 	printf("BENCH up\n");
@@ -293,7 +295,9 @@ guest_main(void)
 	dst = IP_ADDR(10, 0, 2, 2);
 	dport = (uint16_t)arg_get_u64("port", 9000);
 	rx_port = (uint32_t)arg_get_u64("rx_port", 9001);
-	if (arg_ip("dst", &dst) < 0)
+	v = arg_get("dst");
+	dst_router = v != NULL && strcmp(v, "router") == 0;
+	if (!dst_router && arg_ip("dst", &dst) < 0)
 		return (1);
 	if ((r = arg_ip("ip", &nif.ip)) < 0)
 		return (1);
@@ -306,6 +310,9 @@ guest_main(void)
 		printf("BENCH error dhcp\n");
 		return (1);
 	}
+	/* passt's gateway stands for the host (docs/networking-passt.md). */
+	if (dst_router)
+		dst = nif.router != 0 ? nif.router : nif.server;
 	/* On-link: dst itself; else the router (libslirp's restricted
 	 * mode gives none: its DHCP server is the router). */
 	next = dst;
