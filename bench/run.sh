@@ -27,7 +27,7 @@
 # (where the disk image goes, default /var/tmp), BENCH_BLK_MB (its size),
 # BENCH_BLK_MS (milliseconds per disk figure), BENCH_BLK_RT (GET_ID round
 # trips),
-# BENCH_NET_BACKENDS (default "slirp passt tap"), BENCH_NET_PORT (the
+# BENCH_NET_BACKENDS (default "slirp passt tap", quick "slirp"), BENCH_NET_PORT (the
 # host sink's UDP port, default 29000; the forward into the guest is the
 # next one), BENCH_NET_FORCE (set: run QEMU's column of a backend khyve
 # does not have yet),
@@ -56,10 +56,11 @@ GUEST_KB=$((MEM_MB * 1024))
 case $MODE in
 quick)	RUNS=${BENCH_RUNS:-1}; REPS=2; ITERS=${BENCH_ITERS:-20000}
 	UP_REPS=5; IDLE_MS=1000; BLK_MB=64; BLK_MS=1000; BLK_RT=1000
-	NET_TX_MS=1000; NET_RX_S=1 ;;
+	NET_TX_MS=1000; NET_RX_S=1; NET_BACKENDS=${BENCH_NET_BACKENDS:-slirp} ;;
 full)	RUNS=${BENCH_RUNS:-5}; REPS=3; ITERS=${BENCH_ITERS:-50000}
 	UP_REPS=3; IDLE_MS=2000; BLK_MB=256; BLK_MS=2000; BLK_RT=5000
-	NET_TX_MS=3000; NET_RX_S=3 ;;
+	NET_TX_MS=3000; NET_RX_S=3
+	NET_BACKENDS=${BENCH_NET_BACKENDS:-slirp passt tap} ;;
 *)	echo "usage: bench/run.sh BUILD quick|full" >&2; exit 64 ;;
 esac
 
@@ -393,7 +394,6 @@ NET_FWD=$((NET_PORT + 1))
 NET_GPORT=9001				# the guest's receive port
 NET_TAP=kbtap0
 NET_TAP_HOST=10.0.3.1 NET_TAP_GUEST=10.0.3.2
-NET_BACKENDS=${BENCH_NET_BACKENDS:-slirp passt tap}
 
 # net_probe SPEC: why khyve cannot use the backend SPEC, or nothing.  The
 # hello guest, which powers off at once; only an unknown backend counts
