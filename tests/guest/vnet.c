@@ -18,9 +18,10 @@
  *		checked: from the router, to us, type 0, the checksum, our
  *		id and sequence number, the payload byte for byte
  *
- * libslirp answers an echo request to its own addresses (10.0.2.2, 10.0.2.3)
- * itself, in restricted mode too (src/ip_icmp.c icmp_input(): the reflect
- * comes before the restricted check): this guest needs no open=true.
+ * libslirp answers an echo request to its host address 10.0.2.2 itself,
+ * in restricted mode too (src/ip_icmp.c icmp_input(): the reflect comes
+ * before the restricted check; guest:vnet runs with open=false and gets
+ * its replies): this guest needs no open=true.
  *
  * The last line is "vnet: ok" when every step passed, then PASS; a
  * failure prints "vnet: STEP failed" and ends with FAIL and the step's
