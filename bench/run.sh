@@ -517,7 +517,11 @@ net_run() {
 	spid=$!
 	net_wait "$p.sink" '^SINK ready' "$spid" 10 ||
 	    note "$mon $b round $r: the sink did not start (see $p.sink)"
-	"$NET_HOST" go -d "$gaddr" -p "$gport" 2>>"$p.sink"
+	# Three times: a datagram may be lost (the guest takes the first).
+	for _ in 1 2 3; do
+		"$NET_HOST" go -d "$gaddr" -p "$gport" 2>>"$p.sink"
+		sleep 0.2
+	done
 	for t in rxl:1472:3 rxs:18:4; do
 		IFS=: read -r l s g <<<"$t"
 		if ! net_wait "$p.con" "^BENCH $l ready" "$mpid" 300; then
