@@ -64,8 +64,8 @@ vnet_open(struct vnet *n, unsigned index, enum virtio_mode mode,
 		printf("virtio-net: out of DMA memory\n");
 		return (-1);
 	}
-	/* §5.1.6.3.1: fill the receive queue before DRIVER_OK is useful;
-	 * the free list starts at 0 and runs in order. */
+	/* §5.1.6.3.1: the receive queue full of buffers; they are
+	 * published (avail->idx) only after DRIVER_OK, §3.1.1. */
 	for (i = 0; i < n->rxq.size; i++)
 		if (rx_post(n, i) != 0) {
 			printf("virtio-net: receive buffer %u not posted\n", i);
@@ -201,15 +201,20 @@ vnet_recv(struct vnet *n, uint64_t timeout_ms, uint8_t **frame,
 	int head, slot;
 
 	lim = (khz != 0 ? khz : 1000000) * timeout_ms;
-	if (n->rx_unkicked != 0) {
-		virtq_kick(&n->rxq);
-		n->rx_unkicked = 0;
-	}
 	for (;;) {
-		left = rdtsc() - t0;
-		left = left < lim ? (lim - left) / (khz != 0 ? khz : 1000000) :
-		    0;
-		head = virtq_wait(&n->rxq, &ulen, n->rx_how, left);
+		/* Buffers given back are published only before a wait, not
+		 * per frame: a flood costs a notification per quarter ring. */
+		head = virtq_get(&n->rxq, &ulen);
+		if (head == -1) {
+			if (n->rx_unkicked != 0) {
+				virtq_kick(&n->rxq);
+				n->rx_unkicked = 0;
+			}
+			left = rdtsc() - t0;
+			left = left < lim ? (lim - left) /
+			    (khz != 0 ? khz : 1000000) : 0;
+			head = virtq_wait(&n->rxq, &ulen, n->rx_how, left);
+		}
 		if (head < 0)
 			return (head);
 		slot = n->rx_slot_of[head];
