@@ -423,6 +423,15 @@ QARGS="-netdev user,id=n0 -device virtio-net-pci,netdev=n0" qemu vnet vnet \
 QARGS="-device virtio-net-pci" qemu vnet-silent vnet "timeout_ms=300" \
     guest-shutdown '^dhcp: DISCOVER: no OFFER after 3 tries$' \
     '^vnet: dhcp failed$' '^FAIL 3$' -- '^PASS' 'kit: exception'
+# bench_net (bench/run.sh's network guest) sends 64 datagrams of each
+# size to nobody: its lines, then it powers off (no PASS line).
+bnet_ok=('^BENCH net ip=10\.0\.2\.15 dst=10\.0\.2\.2:9000 ' '^BENCH ready$' \
+    '^BENCH name=txl frames=64 bytes=94208 ' \
+    '^BENCH name=txs frames=64 bytes=1152 ' '^BENCH done' \
+    -- '^FAIL' 'kit: exception' '^BENCH error')
+QARGS="-netdev user,id=n0 -device virtio-net-pci,netdev=n0" qemu bench_net \
+    bench_net "go=0 tests=txl,txs tx_count=64 pm1a_cnt=0x604 s5=0" \
+    guest-shutdown "${bnet_ok[@]}"
 # boot64 has no PVH note: QEMU's -kernel cannot load it (docs/testing.md).
 qemu_start
 
@@ -846,6 +855,8 @@ KOPTS="-s 3,virtio-net,slirp,open=true" khyve vnet-open vnet 1 1 "" \
 KOPTS="-s 3,virtio-net,slirp" khyve vnet-legacy vnet 1 1 \
     "transport=legacy msix=0" "device 1000, legacy, $vnet_mac, .*, polled" \
     "${vnet_ok[@]}"
+KOPTS="-s 3,virtio-net,slirp" khyve bench_net bench_net 1 1 \
+    "go=0 tests=txl,txs tx_count=64 pm1a_cnt=0x404 s5=5" "${bnet_ok[@]}"
 
 # kill -9 at random moments: what was flushed is on the image.
 tests/guest/durable.sh "$BUILD" || failed=1
