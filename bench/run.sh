@@ -685,11 +685,19 @@ net_rows() {
 	echo "| guest -> host, host CPU s per Gbit | $(fig khyve "${b}_txl_cpu" 1 2) | $(fig qemu "${b}_txl_cpu" 1 2) | $(fig host net_l_cpu 1 2) | $(qratio "${b}_txl_cpu") | | |"
 	echo "| guest -> host, 18-byte payloads (packets/s at the host) | $(fig khyve "${b}_txs" 1 0) | $(fig qemu "${b}_txs" 1 0) | $(fig host net_s 1 0) | $(qratio "${b}_txs") | $(nratio khyve "${b}_txs" net_s) | $(nratio qemu "${b}_txs" net_s) |"
 	echo "| guest -> host, host CPU µs per packet | $(fig khyve "${b}_txs_cpu" 1 1) | $(fig qemu "${b}_txs_cpu" 1 1) | $(fig host net_s_cpu 1 2) | $(qratio "${b}_txs_cpu") | | |"
-	echo "| guest -> host, datagrams delivered, 1472 / 18 bytes (%) | $(fig khyve "${b}_txl_got" 1 1) / $(fig khyve "${b}_txs_got" 1 1) | $(fig qemu "${b}_txl_got" 1 1) / $(fig qemu "${b}_txs_got" 1 1) | | | | |"
+	echo "| guest -> host, datagrams delivered, 1472 / 18 bytes (%, medians) | $(nmed khyve "${b}_txl_got") / $(nmed khyve "${b}_txs_got") | $(nmed qemu "${b}_txl_got") / $(nmed qemu "${b}_txs_got") | | | | |"
 	echo "| host -> guest, 1472-byte payloads (Gbit/s in the guest) | $(fig khyve "${b}_rxl" 1000 3) | $(fig qemu "${b}_rxl" 1000 3) | $(fig host net_l 1000 3) | $(qratio "${b}_rxl") | $(nratio khyve "${b}_rxl" net_l) | $(nratio qemu "${b}_rxl" net_l) |"
 	echo "| host -> guest, host CPU s per Gbit | $(fig khyve "${b}_rxl_cpu" 1 2) | $(fig qemu "${b}_rxl_cpu" 1 2) | $(fig host net_l_cpu 1 2) | $(qratio "${b}_rxl_cpu") | | |"
 	echo "| host -> guest, 18-byte payloads (packets/s in the guest) | $(fig khyve "${b}_rxs" 1 0) | $(fig qemu "${b}_rxs" 1 0) | $(fig host net_s 1 0) | $(qratio "${b}_rxs") | $(nratio khyve "${b}_rxs" net_s) | $(nratio qemu "${b}_rxs" net_s) |"
 	echo "| host -> guest, host CPU µs per packet | $(fig khyve "${b}_rxs_cpu" 1 1) | $(fig qemu "${b}_rxs_cpu" 1 1) | $(fig host net_s_cpu 1 2) | $(qratio "${b}_rxs_cpu") | | |"
+}
+
+# nmed MON KEY: the median with one decimal, or n/a.
+nmed() {
+	local m
+	m=$(median "$1" "$2")
+	[ -n "$m" ] || { echo n/a; return; }
+	awk -v m="$m" 'BEGIN { printf "%.1f", m }'
 }
 
 # nratio MON KEY HOSTKEY: median of MON's KEY / median of the host's.
