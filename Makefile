@@ -116,7 +116,7 @@ check-linux: all
 	    echo "$$(grep -c '^PASS ' $(BUILD)/check-linux.log) passed, $$(grep -c '^FAIL ' $(BUILD)/check-linux.log) failed, $$(grep -c '^SKIP ' $(BUILD)/check-linux.log) skipped"; \
 	    ! grep -q '^FAIL ' $(BUILD)/check-linux.log
 
-bench: all guests $(BUILD)/bench/blk_host
+bench: all guests $(BUILD)/bench/blk_host $(BUILD)/bench/net_host
 	@bench/run.sh $(BUILD) $(if $(QUICK),quick,full)
 
 # The host disk figures, raw and through blockif (run by hand:
@@ -124,6 +124,12 @@ bench: all guests $(BUILD)/bench/blk_host
 $(BUILD)/bench/blk_host: bench/blk_host.c $(BUILD)/libkhyve.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libkhyve.a $(LDLIBS)
+
+# The host end of the network figures: UDP sink and source
+# (build/bench/net_host with no arguments for its usage).
+$(BUILD)/bench/net_host: bench/net_host.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
 # khyve's status 0 (guest reboot) and 1 (guest poweroff) are normal ends.
 demo: deps

@@ -15,12 +15,22 @@
 # (virtio-blk, round by round), and bench/blk_host's figures for the host
 # itself, the limit.
 #
+# Then the network: the bench_net guest under khyve and QEMU on each
+# backend (slirp; passt and tap when khyve has them: a backend khyve does
+# not know is a row saying so), UDP to and from bench/net_host, and two
+# net_host processes over loopback for the host's own limit.  The tap rows
+# run in a network namespace of their own (unshare -n, root only).
+#
 # Environment: QEMU (binary, default qemu-system-x86_64), BENCH_RUNS,
 # BENCH_ITERS (override the mode's rounds and iterations), BENCH_PARTS
-# (which parts: "exits disk" by default, either alone), BENCH_BLK_DIR
+# (which parts: "exits disk net" by default, any of them), BENCH_BLK_DIR
 # (where the disk image goes, default /var/tmp), BENCH_BLK_MB (its size),
 # BENCH_BLK_MS (milliseconds per disk figure), BENCH_BLK_RT (GET_ID round
 # trips),
+# BENCH_NET_BACKENDS (default "slirp passt tap", quick "slirp"), BENCH_NET_PORT (the
+# host sink's UDP port, default 29000; the forward into the guest is the
+# next one), BENCH_NET_FORCE (set: run QEMU's column of a backend khyve
+# does not have yet),
 # BENCH_LINUX_TIMEOUT (seconds for each Linux boot, default 1800),
 # BENCH_NICE (niceness of the measured processes, default -10 as root so
 # that other work on a shared host preempts them less; 0 to leave it).
@@ -45,16 +55,19 @@ GUEST_KB=$((MEM_MB * 1024))
 # round trips each way.
 case $MODE in
 quick)	RUNS=${BENCH_RUNS:-1}; REPS=2; ITERS=${BENCH_ITERS:-20000}
-	UP_REPS=5; IDLE_MS=1000; BLK_MB=64; BLK_MS=1000; BLK_RT=1000 ;;
+	UP_REPS=5; IDLE_MS=1000; BLK_MB=64; BLK_MS=1000; BLK_RT=1000
+	NET_TX_MS=1000; NET_RX_S=1; NET_BACKENDS=${BENCH_NET_BACKENDS:-slirp} ;;
 full)	RUNS=${BENCH_RUNS:-5}; REPS=3; ITERS=${BENCH_ITERS:-50000}
-	UP_REPS=3; IDLE_MS=2000; BLK_MB=256; BLK_MS=2000; BLK_RT=5000 ;;
+	UP_REPS=3; IDLE_MS=2000; BLK_MB=256; BLK_MS=2000; BLK_RT=5000
+	NET_TX_MS=3000; NET_RX_S=3
+	NET_BACKENDS=${BENCH_NET_BACKENDS:-slirp passt tap} ;;
 *)	echo "usage: bench/run.sh BUILD quick|full" >&2; exit 64 ;;
 esac
 
 BLK_MB=${BENCH_BLK_MB:-$BLK_MB}
 BLK_MS=${BENCH_BLK_MS:-$BLK_MS}
 BLK_RT=${BENCH_BLK_RT:-$BLK_RT}
-PARTS=${BENCH_PARTS:-exits disk}
+PARTS=${BENCH_PARTS:-exits disk net}
 part() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
 
 notes=()
@@ -89,7 +102,8 @@ fi
 have_qemu=1
 command -v "$QEMU" >/dev/null 2>&1 || { have_qemu=0; note "$QEMU not installed: no QEMU column"; }
 
-rm -rf "$WORK"
+# The tap rows' child (net_tap_child) writes into its parent's WORK.
+[ -n "${NET_TAP_CHILD:-}" ] || rm -rf "$WORK"
 mkdir -p "$WORK"
 NICE=${BENCH_NICE:--10}
 if [ "$(id -u)" != 0 ] && [ "$NICE" -lt 0 ]; then
@@ -371,6 +385,333 @@ qratio() {
 	awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2fx", (b > 0 ? a / b : 0) }'
 }
 
+# ---- the network: bench_net under khyve and QEMU, net_host ------------------
+
+NET_ELF=$BUILD/guest/bench_net.elf
+NET_HOST=$OUT/net_host
+NET_PORT=${BENCH_NET_PORT:-29000}	# the host sink; +1: the forward in
+NET_FWD=$((NET_PORT + 1))
+NET_GPORT=9001				# the guest's receive port
+NET_TAP=kbtap0
+NET_TAP_HOST=10.0.3.1 NET_TAP_GUEST=10.0.3.2
+
+# net_probe SPEC: why khyve cannot use the backend SPEC, or nothing.  The
+# hello guest, which powers off at once; only an unknown backend counts
+# (any other complaint shows in the run itself).
+net_probe() {
+	local out
+	out=$(timeout 30 "$KHYVE" -c 1 -m 32M -s 0,hostbridge -s 31,lpc \
+	    -s "3,virtio-net,$1" -l com1,stdio --kernel "$BUILD/guest/hello.elf" \
+	    probe </dev/null 2>&1 >/dev/null | grep -m 1 'no such network backend')
+	[ -n "$out" ] && echo "khyve has no ${1%%,*} backend yet: \"$out\""
+}
+
+# net_wait FILE ERE PID SECONDS: 0 once FILE matches ERE; 1 when PID ends
+# first or SECONDS pass.
+net_wait() {
+	local end=$((SECONDS + $4))
+	while [ $SECONDS -lt $end ]; do
+		tr -d '\r' 2>/dev/null <"$1" | grep -qE -- "$2" && return 0
+		kill -0 "$3" 2>/dev/null || {
+			tr -d '\r' 2>/dev/null <"$1" | grep -qE -- "$2"
+			return
+		}
+		sleep 0.1
+	done
+	return 1
+}
+
+# net_kill PID...: end processes this script started, by PID.
+net_kill() {
+	local p
+	for p in "$@"; do
+		[ -n "$p" ] && kill -KILL "$p" 2>/dev/null
+	done
+	for p in "$@"; do
+		[ -n "$p" ] && wait "$p" 2>/dev/null
+	done
+	return 0
+}
+
+# net_line FILE PREFIX ID|NAME: the first "SINK id=1 ..."/"BENCH name=txl"
+# line of FILE.
+net_line() { tr -d '\r' 2>/dev/null <"$1" | grep -m 1 "^$2 $3 "; }
+
+# net_cost MBPS_OR_PPS CPU_MS MS SCALE: CPU (cores busy over MS) per unit
+# of rate, times SCALE: s per Gbit from Mbit/s (SCALE 1000), µs per
+# packet from packets/s (SCALE 1000000).
+net_cost() {
+	awk -v r="$1" -v c="$2" -v m="$3" -v s="$4" 'BEGIN {
+	    if (r > 0 && m > 0 && c >= 0) printf "%.6f", c / m / r * s }'
+}
+
+# net_rec MON B KEY RATE_LINE RATE_FIELD CPU_LINE SCALE: record KEY (the
+# rate) and KEY_cpu (its cost, net_cost) from two result lines.
+net_rec() {
+	local rate cpu ms
+	rate=$(field " $4" "$5")
+	cpu=$(field " $6" cpu_ms)
+	ms=$(field " $6" ms)
+	rec "$1" "$2_$3" "$rate"
+	rec "$1" "$2_$3_cpu" "$(net_cost "$rate" "$cpu" "$ms" "$7")"
+}
+
+# net_run MON BACKEND ROUND: one bench_net boot: sink, go, both transmit
+# tests, then both receive tests fed by net_host source; every process
+# started here is killed by PID if it outlives its part.
+net_run() {
+	local mon=$1 b=$2 r=$3 p=$WORK/net.$2.$1.$3 mpid spid ppid="" line
+	# The receive window: the sending and 4 s more (what a backend has
+	# buffered by then is no longer the rate).
+	local args="port=$NET_PORT rx_port=$NET_GPORT tx_ms=$NET_TX_MS"
+	args="$args rx_ms=$((NET_RX_S * 1000 + 4000))"
+	local kdev qnet saddr=127.0.0.1 gaddr=127.0.0.1 gport=$NET_FWD
+	local fwd="udp:127.0.0.1:$NET_FWD-:$NET_GPORT" want g s l t sock=""
+	: >"$p.con"
+	case $b in
+	slirp)	kdev="slirp,open=true,hostfwd=$fwd"
+		qnet="user,id=n0,hostfwd=$fwd"
+		args="$args dst=10.0.2.2" ;;
+	passt)	kdev="passt,hostfwd=$fwd"
+		# passt maps the guest's gateway address to the host.
+		# A short absolute path: sun_path holds 108 bytes.
+		sock=${TMPDIR:-/tmp}/khyve-bench-passt.$$.sock
+		qnet="stream,id=n0,server=off,addr.type=unix,addr.path=$sock"
+		args="$args dst=router" ;;
+	tap)	kdev="tap,ifname=$NET_TAP"
+		qnet="tap,id=n0,ifname=$NET_TAP,script=no,downscript=no,vhost=off"
+		args="$args ip=$NET_TAP_GUEST dst=$NET_TAP_HOST"
+		saddr=$NET_TAP_HOST gaddr=$NET_TAP_GUEST gport=$NET_GPORT ;;
+	esac
+	if [ "$mon" = khyve ]; then
+		# shellcheck disable=SC2054	# the commas are bhyve's -s syntax
+		run "$KHYVE" -c 1 -m "${MEM_MB}M" -s 0,hostbridge -s 31,lpc \
+		    -s "3,virtio-net,$kdev" -l com1,stdio --kernel "$NET_ELF" \
+		    --cmdline "$args pm1a_cnt=0x404 s5=5" benchnet \
+		    </dev/null >"$p.con" 2>"$p.err" &
+		mpid=$! want=1
+	else
+		if [ "$b" = passt ]; then
+			rm -f "$sock"
+			run passt -f -1 -s "$sock" -t none \
+			    -u "127.0.0.1/$NET_FWD:$NET_GPORT" \
+			    </dev/null >"$p.passt" 2>&1 &
+			ppid=$!
+			# A client that comes before this line is dropped.
+			net_wait "$p.passt" 'You can now start qemu' "$ppid" 10 ||
+			    note "$mon $b round $r: passt did not start (see $p.passt)"
+		fi
+		run "$QEMU" -M pc -enable-kvm -m "$MEM_MB" -kernel "$NET_ELF" \
+		    -append "$args pm1a_cnt=0x604 s5=0" -netdev "$qnet" \
+		    -device virtio-net-pci,netdev=n0 -display none \
+		    -serial "file:$p.con" -no-reboot </dev/null >"$p.err" 2>&1 &
+		mpid=$! want=0
+	fi
+	if ! net_wait "$p.con" '^BENCH ready' "$mpid" 180; then
+		note "$mon $b round $r: no \"BENCH ready\" ($(tr -d '\r' <"$p.con" | grep -m 1 '^BENCH error' || tail -n 1 "$p.err"); see $p.con, $p.err)"
+		net_kill "$mpid" $ppid
+		return
+	fi
+	run "$NET_HOST" sink -b "$saddr" -p "$NET_PORT" -n 2 -i 3000 -t 300 \
+	    -P "$mpid" ${ppid:+-P "$ppid"} >"$p.sink" 2>&1 &
+	spid=$!
+	net_wait "$p.sink" '^SINK ready' "$spid" 10 ||
+	    note "$mon $b round $r: the sink did not start (see $p.sink)"
+	# Three times: a datagram may be lost (the guest takes the first).
+	for _ in 1 2 3; do
+		"$NET_HOST" go -d "$gaddr" -p "$gport" 2>>"$p.sink"
+		sleep 0.2
+	done
+	for t in rxl:1472:3 rxs:18:4; do
+		IFS=: read -r l s g <<<"$t"
+		if ! net_wait "$p.con" "^BENCH $l ready" "$mpid" 300; then
+			note "$mon $b round $r: no \"BENCH $l ready\" (see $p.con)"
+			break
+		fi
+		run "$NET_HOST" source -d "$gaddr" -p "$gport" -s "$s" \
+		    -t "$NET_RX_S" -T "$g" -P "$mpid" ${ppid:+-P "$ppid"} \
+		    >>"$p.src" 2>&1
+	done
+	net_wait "$p.con" '^BENCH done' "$mpid" 120 ||
+	    note "$mon $b round $r: no \"BENCH done\" (see $p.con)"
+	# The guest powers off after "BENCH done": a monitor still there
+	# 30 s later is killed.
+	for _ in $(seq 300); do kill -0 "$mpid" 2>/dev/null || break; sleep 0.1; done
+	if kill -0 "$mpid" 2>/dev/null; then
+		note "$mon $b round $r: still running after the guest's poweroff: killed"
+		net_kill "$mpid"
+	else
+		wait "$mpid"
+		line=$?
+		[ "$line" = "$want" ] || note "$mon $b round $r: exit status $line, expected $want (see $p.err)"
+	fi
+	net_kill $ppid
+	[ -n "$sock" ] && rm -f "$sock"
+	for _ in $(seq 100); do kill -0 "$spid" 2>/dev/null || break; sleep 0.1; done
+	net_kill "$spid"
+	tr -d '\r' <"$p.con" | grep -m 1 '^BENCH error' >/dev/null &&
+	    note "$mon $b round $r: $(tr -d '\r' <"$p.con" | grep -m 1 '^BENCH error')"
+	# guest -> host: the sink's rate and the monitor's CPU over it.
+	net_rec "$mon" "$b" txl "$(net_line "$p.sink" SINK id=1)" mbps \
+	    "$(net_line "$p.sink" SINK id=1)" 1000
+	net_rec "$mon" "$b" txs "$(net_line "$p.sink" SINK id=2)" pps \
+	    "$(net_line "$p.sink" SINK id=2)" 1000000
+	# host -> guest: what the guest counted, the CPU over the sending.
+	net_rec "$mon" "$b" rxl "$(net_line "$p.con" BENCH name=rxl)" mbps \
+	    "$(net_line "$p.src" SOURCE id=3)" 1000
+	net_rec "$mon" "$b" rxs "$(net_line "$p.con" BENCH name=rxs)" pps \
+	    "$(net_line "$p.src" SOURCE id=4)" 1000000
+	# Delivered: datagrams that arrived over those sent, in % (guest ->
+	# host only: host -> guest it says how much the backend buffers).
+	for t in txl:1 txs:2; do
+		IFS=: read -r l g <<<"$t"
+		rec "$mon" "${b}_${l}_got" "$(awk -v a="$(field " $(net_line "$p.sink" SINK "id=$g")" frames)" \
+		    -v b="$(field " $(net_line "$p.con" BENCH "name=$l")" frames)" \
+		    'BEGIN { if (b > 0 && a != "") printf "%.2f", 100 * a / b }')"
+	done
+}
+
+# net_host_limit ROUND: two host processes over loopback, the same sizes
+# and times: the most a monitor could pass on (host -> guest too).
+net_host_limit() {
+	local p=$WORK/net.host.$1 spid l g f s t line
+	run "$NET_HOST" sink -b 127.0.0.1 -p "$NET_PORT" -n 2 -i 3000 -t 120 \
+	    >"$p.sink" 2>&1 &
+	spid=$!
+	net_wait "$p.sink" '^SINK ready' "$spid" 10
+	for t in 1472:1 18:2; do
+		IFS=: read -r l g <<<"$t"
+		run "$NET_HOST" source -d 127.0.0.1 -p "$NET_PORT" -s "$l" \
+		    -t "$NET_RX_S" -T "$g" >>"$p.src" 2>&1
+	done
+	for _ in $(seq 100); do kill -0 "$spid" 2>/dev/null || break; sleep 0.1; done
+	net_kill "$spid"
+	# Both processes' CPU over the sending: the source's own and the
+	# sink's own, over the source's time.
+	for t in l:1:mbps:1000 s:2:pps:1000000; do
+		IFS=: read -r l g f s <<<"$t"
+		line=$(net_line "$p.sink" SINK "id=$g")
+		rec host "net_$l" "$(field " $line" "$f")"
+		rec host "net_${l}_cpu" "$(net_cost "$(field " $line" "$f")" \
+		    "$(awk -v a="$(field " $line" self_cpu_ms)" \
+		    -v b="$(field " $(net_line "$p.src" SOURCE "id=$g")" self_cpu_ms)" \
+		    'BEGIN { print a + b }')" "$(field " $line" ms)" "$s")"
+	done
+}
+
+# net_backend B: every round of backend B, or the reason it is skipped in
+# $WORK/net.B.skip.
+net_backend() {
+	local b=$1 why="" spec r m order
+	case $b in
+	slirp) spec=slirp ;;
+	passt) spec=passt ;;
+	tap) spec="tap,ifname=$NET_TAP" ;;
+	esac
+	why=$(net_probe "$spec")
+	if [ -z "$why" ] && [ "$b" = passt ] && ! command -v passt >/dev/null; then
+		why="passt is not installed"
+	fi
+	if [ -n "$why" ] && [ -z "${BENCH_NET_FORCE:-}" ]; then
+		echo "$why" >"$WORK/net.$b.skip"
+		say "network $b: SKIP: $why"
+		return
+	fi
+	[ -n "$why" ] && echo "$why" >"$WORK/net.$b.khyve_skip"
+	for r in $(seq 1 "$RUNS"); do
+		if [ $((r % 2)) = 1 ]; then order="khyve qemu"; else order="qemu khyve"; fi
+		for m in $order; do
+			[ "$m" = qemu ] && [ $have_qemu = 0 ] && continue
+			[ "$m" = khyve ] && [ -n "$why" ] && continue
+			say "network $b round $r/$RUNS: $m"
+			net_run "$m" "$b" "$r"
+		done
+	done
+}
+
+# net_tap_child: inside a network namespace of its own (unshare -n, run
+# by the parent as "run.sh BUILD MODE --net-tap"): the tap, both
+# monitors and net_host all in it; notes go to the parent by a file.
+net_tap_child() {
+	note() { echo "$*" >>"$WORK/net.notes"; echo "bench: $*" >&2; }
+	if ! { ip link set lo up &&
+	    ip tuntap add dev "$NET_TAP" mode tap &&
+	    ip addr add "$NET_TAP_HOST/24" dev "$NET_TAP" &&
+	    ip link set "$NET_TAP" up; }; then
+		echo "cannot set up $NET_TAP in a new network namespace" >"$WORK/net.tap.skip"
+		return
+	fi
+	net_backend tap
+}
+
+# net_part: the network rows' samples (net_table prints them).
+net_part() {
+	local b l r
+	if [ ! -f "$NET_ELF" ] || [ ! -x "$NET_HOST" ]; then
+		note "$NET_ELF or $NET_HOST missing (make bench builds them): no network figures"
+		return
+	fi
+	say "network: host limit (loopback UDP between two net_host)"
+	for r in $(seq 1 "$RUNS"); do
+		net_host_limit "$r"
+	done
+	for b in $NET_BACKENDS; do
+		if [ "$b" != tap ]; then
+			net_backend "$b"
+		elif [ "$(id -u)" != 0 ] || ! command -v unshare >/dev/null; then
+			echo "the tap needs root and unshare(1) for a network namespace" >"$WORK/net.tap.skip"
+		else
+			NET_TAP_CHILD=1 unshare -n "$0" "$BUILD" "$MODE" ||
+			    note "the tap run in its network namespace failed"
+			if [ -s "$WORK/net.notes" ]; then
+				while read -r l; do notes+=("$l"); done <"$WORK/net.notes"
+			fi
+		fi
+	done
+	NET_DONE=1
+}
+
+# net_rows B: the table rows of backend B.
+net_rows() {
+	local b=$1 k
+	if [ -s "$WORK/net.$b.skip" ]; then
+		echo "| **$b**: not measured: $(cat "$WORK/net.$b.skip") | | | | | | |"
+		return
+	fi
+	k=khyve
+	[ -s "$WORK/net.$b.khyve_skip" ] && k="khyve (not run: $(cat "$WORK/net.$b.khyve_skip"))"
+	echo "| **$b** ($k, QEMU) | | | | | | |"
+	echo "| guest -> host, 1472-byte payloads (Gbit/s at the host) | $(fig khyve "${b}_txl" 1000 3) | $(fig qemu "${b}_txl" 1000 3) | $(fig host net_l 1000 3) | $(qratio "${b}_txl") | $(nratio khyve "${b}_txl" net_l) | $(nratio qemu "${b}_txl" net_l) |"
+	echo "| guest -> host, host CPU s per Gbit | $(fig khyve "${b}_txl_cpu" 1 2) | $(fig qemu "${b}_txl_cpu" 1 2) | $(fig host net_l_cpu 1 2) | $(qratio "${b}_txl_cpu") | | |"
+	echo "| guest -> host, 18-byte payloads (packets/s at the host) | $(fig khyve "${b}_txs" 1 0) | $(fig qemu "${b}_txs" 1 0) | $(fig host net_s 1 0) | $(qratio "${b}_txs") | $(nratio khyve "${b}_txs" net_s) | $(nratio qemu "${b}_txs" net_s) |"
+	echo "| guest -> host, host CPU µs per packet | $(fig khyve "${b}_txs_cpu" 1 1) | $(fig qemu "${b}_txs_cpu" 1 1) | $(fig host net_s_cpu 1 2) | $(qratio "${b}_txs_cpu") | | |"
+	echo "| guest -> host, datagrams delivered, 1472 / 18 bytes (%, medians) | $(nmed khyve "${b}_txl_got") / $(nmed khyve "${b}_txs_got") | $(nmed qemu "${b}_txl_got") / $(nmed qemu "${b}_txs_got") | | | | |"
+	echo "| host -> guest, 1472-byte payloads (Gbit/s in the guest) | $(fig khyve "${b}_rxl" 1000 3) | $(fig qemu "${b}_rxl" 1000 3) | $(fig host net_l 1000 3) | $(qratio "${b}_rxl") | $(nratio khyve "${b}_rxl" net_l) | $(nratio qemu "${b}_rxl" net_l) |"
+	echo "| host -> guest, host CPU s per Gbit | $(fig khyve "${b}_rxl_cpu" 1 2) | $(fig qemu "${b}_rxl_cpu" 1 2) | $(fig host net_l_cpu 1 2) | $(qratio "${b}_rxl_cpu") | | |"
+	echo "| host -> guest, 18-byte payloads (packets/s in the guest) | $(fig khyve "${b}_rxs" 1 0) | $(fig qemu "${b}_rxs" 1 0) | $(fig host net_s 1 0) | $(qratio "${b}_rxs") | $(nratio khyve "${b}_rxs" net_s) | $(nratio qemu "${b}_rxs" net_s) |"
+	echo "| host -> guest, host CPU µs per packet | $(fig khyve "${b}_rxs_cpu" 1 1) | $(fig qemu "${b}_rxs_cpu" 1 1) | $(fig host net_s_cpu 1 2) | $(qratio "${b}_rxs_cpu") | | |"
+}
+
+# nmed MON KEY: the median with one decimal, or n/a.
+nmed() {
+	local m
+	m=$(median "$1" "$2")
+	[ -n "$m" ] || { echo n/a; return; }
+	awk -v m="$m" 'BEGIN { printf "%.1f", m }'
+}
+
+# nratio MON KEY HOSTKEY: median of MON's KEY / median of the host's.
+nratio() {
+	local a b
+	a=$(median "$1" "$2")
+	b=$(median host "$3")
+	if [ -z "$a" ] || [ -z "$b" ]; then
+		echo "-"
+		return
+	fi
+	awk -v a="$a" -v b="$b" 'BEGIN { printf "%.4fx", (b > 0 ? a / b : 0) }'
+}
+
 # ---- statistics -----------------------------------------------------------
 
 # fig MON KEY SCALE DIGITS: "median (min-max)" of the samples / SCALE.
@@ -542,6 +883,11 @@ linux_timeline() {
 	)
 }
 
+if [ -n "${NET_TAP_CHILD:-}" ]; then
+	net_tap_child
+	exit 0
+fi
+
 # ---- the run --------------------------------------------------------------
 
 say "mode $MODE: $RUNS round(s), $ITERS iterations per loop, idle ${IDLE_MS} ms"
@@ -586,6 +932,8 @@ if part disk; then
 		BLK_DONE=1
 	fi
 fi
+NET_DONE=0
+part net && net_part
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---- the report -------------------------------------------------------------
@@ -640,6 +988,21 @@ if [ "$BLK_DONE" = 1 ]; then
 else
 	DISK_TABLE="Not measured (BENCH_PARTS=$PARTS, or see the notes)."
 fi
+if [ "$NET_DONE" = 1 ]; then
+	NET_TABLE=$(
+		echo "\`tests/guest/bench_net.c\` at CPL0 through the kit's virtio-net driver (modern registers, VERSION_1 and MAC only, no offloads, both queues of the device's size, polled), 1 vCPU, $MEM_MB MiB; \`bench/net_host\` at the host end. Guest -> host: the guest sends UDP datagrams as fast as its transmit ring takes them for $NET_TX_MS ms (one notification per 32), counted by net_host's sink. Host -> guest: net_host sends as fast as sendto(2) takes them for $NET_RX_S s, counted by the guest. slirp: khyve \`-s 3,virtio-net,slirp,open=true,hostfwd=udp:127.0.0.1:$NET_FWD-:$NET_GPORT\`, QEMU \`-netdev user,hostfwd=...\` (both libslirp; the guest sends to 10.0.2.2, the host's loopback). passt: khyve \`passt,hostfwd=...\` (khyve starts passt), QEMU \`-netdev stream\` to a passt started with \`-u 127.0.0.1/$NET_FWD:$NET_GPORT\` (the guest sends to its gateway, which passt maps to the host). tap: \`$NET_TAP\` in a network namespace of its own, the host $NET_TAP_HOST, the guest $NET_TAP_GUEST static; khyve \`tap,ifname=$NET_TAP\`, QEMU \`-netdev tap,...,vhost=off\`. Host limit: two net_host processes over loopback with the same sizes and time."
+		echo
+		echo "| | khyve | QEMU | host limit (loopback) | khyve / QEMU | khyve / host | QEMU / host |"
+		echo "|---|---:|---:|---:|---:|---:|---:|"
+		for b in $NET_BACKENDS; do
+			net_rows "$b"
+		done
+		echo
+		echo "Gbit/s and packets/s: higher is better; CPU: lower. Rates count UDP payload (10^9 bits); 1472-byte payloads make 1514-byte frames, 18-byte ones 60-byte frames (64 with the FCS). Host CPU is user + system time of the monitor's process and its children (all threads: the vCPU's, whose guest code runs emulated in the kernel here, and khyve's slirp helper), plus passt's under QEMU; net_host's own for the host limit. It is taken over the traffic (the sink from its first datagram to the test's end marker; the source over its sending) and divided by the rate of the same run. Guest kernel code is emulated on this host: the guest's own speed bounds every figure, and both monitors run the same guest."
+	)
+else
+	NET_TABLE="Not measured (BENCH_PARTS=$PARTS, or see the notes)."
+fi
 make_cmd="make bench"
 [ "$MODE" = quick ] && make_cmd="make bench QUICK=1"
 
@@ -690,6 +1053,10 @@ are host clock_gettime() from the first exit to the exit that ends the loop.
 ## Disk (virtio-blk)
 
 $DISK_TABLE
+
+## Network (virtio-net)
+
+$NET_TABLE
 
 ## Start-up
 

@@ -410,6 +410,28 @@ QACCEL=$emul_accel QARGS="-cpu max" qemu "emul-popcnt$emul_sfx" emul popcnt \
 QACCEL=$emul_accel qemu "syscall$emul_sfx" syscall "" guest-shutdown \
     '^first kernel: syscall entered ' '^after kexec: syscall entered ' \
     "${ok[@]}"
+# ---- virtio-net (vnet.c): DHCP, ARP and ping over libslirp: QEMU's
+# -netdev user; a NIC with no network behind it must fail by timeout. ----
+vnet_ok=('^dhcp: OFFER 10\.0\.2\.15 from 10\.0\.2\.2$' \
+    '^dhcp: lease 10\.0\.2\.15 from server 10\.0\.2\.2, mask 255\.255\.255\.0' \
+    '^arp: 10\.0\.2\.2 is at 52:55:0a:00:02:02$' \
+    '^ping: reply from 10\.0\.2\.2: seq 3, 64 bytes, id and payload match' \
+    '^ping: 3 of 3 replies$' '^vnet: ok$' "${ok[@]}")
+QARGS="-netdev user,id=n0 -device virtio-net-pci,netdev=n0" qemu vnet vnet \
+    "" guest-shutdown 'device 1000, modern, mac 52:54:00:12:34:56, .*, MSI-X' \
+    'router 10\.0\.2\.2, dns 10\.0\.2\.3' "${vnet_ok[@]}"
+QARGS="-device virtio-net-pci" qemu vnet-silent vnet "timeout_ms=300" \
+    guest-shutdown '^dhcp: DISCOVER: no OFFER after 3 tries$' \
+    '^vnet: dhcp failed$' '^FAIL 3$' -- '^PASS' 'kit: exception'
+# bench_net (bench/run.sh's network guest) sends 64 datagrams of each
+# size to nobody: its lines, then it powers off (no PASS line).
+bnet_ok=('^BENCH net ip=10\.0\.2\.15 dst=10\.0\.2\.2:9000 ' '^BENCH ready$' \
+    '^BENCH name=txl frames=64 bytes=94208 ' \
+    '^BENCH name=txs frames=64 bytes=1152 ' '^BENCH done' \
+    -- '^FAIL' 'kit: exception' '^BENCH error')
+QARGS="-netdev user,id=n0 -device virtio-net-pci,netdev=n0" qemu bench_net \
+    bench_net "go=0 tests=txl,txs tx_count=64 pm1a_cnt=0x604 s5=0" \
+    guest-shutdown "${bnet_ok[@]}"
 # boot64 has no PVH note: QEMU's -kernel cannot load it (docs/testing.md).
 qemu_start
 
@@ -818,6 +840,24 @@ if [ -n "$qvblk" ]; then
 	vblk_expect 5 "$work/vblk-qemu.want"
 	vblk_image qemu:vblk-image "$work/vblk-qemu.img" "$work/vblk-qemu.want"
 fi
+# ---- virtio-net under khyve: the slirp backend in restricted mode (no
+# router or DNS option: the DHCP server is the router; libslirp answers
+# ping to 10.0.2.2 all the same), open=true, and the legacy registers
+# polled (the 10-byte header). ----
+vnet_mac='mac [0-9a-f]{2}(:[0-9a-f]{2}){5}'
+KOPTS="-s 3,virtio-net,slirp" khyve vnet vnet 1 1 "" \
+    "device 1000, modern, $vnet_mac, .*, MSI-X" \
+    '^dhcp: no router option: using the server 10\.0\.2\.2$' \
+    "${vnet_ok[@]}" 'dns 10\.0\.2\.3'	# after "--": forbidden
+KOPTS="-s 3,virtio-net,slirp,open=true" khyve vnet-open vnet 1 1 "" \
+    "device 1000, modern, $vnet_mac, .*, MSI-X" \
+    'router 10\.0\.2\.2, dns 10\.0\.2\.3, 86400 s$' "${vnet_ok[@]}"
+KOPTS="-s 3,virtio-net,slirp" khyve vnet-legacy vnet 1 1 \
+    "transport=legacy msix=0" "device 1000, legacy, $vnet_mac, .*, polled" \
+    "${vnet_ok[@]}"
+KOPTS="-s 3,virtio-net,slirp" khyve bench_net bench_net 1 1 \
+    "go=0 tests=txl,txs tx_count=64 pm1a_cnt=0x404 s5=5" "${bnet_ok[@]}"
+
 # kill -9 at random moments: what was flushed is on the image.
 tests/guest/durable.sh "$BUILD" || failed=1
 
