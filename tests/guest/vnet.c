@@ -32,6 +32,10 @@
  *	msix=0		poll the used rings, no interrupt
  *	count=N		echo requests (default 3, 1 to 100)
  *	timeout_ms=T	per answer awaited (default 3000)
+ *	ip=A.B.C.D router=A.B.C.D
+ *			a static address on a /24 and the host to ARP and
+ *			ping, instead of DHCP (a tap has no DHCP server:
+ *			guest:vnet-tap pings the host's end of the tap)
  */
 #include "kit.h"
 #include "net.h"
@@ -145,6 +149,25 @@ fail(const char *step, int code)
 	return (code);
 }
 
+/* What the DHCP server gave. */
+static void
+dhcp_report(void)
+{
+	char a[18], b[16];
+
+	printf("dhcp: lease %s from server %s", net_ip_str(a, nif.ip),
+	    net_ip_str(b, nif.server));
+	if (nif.mask != 0)
+		printf(", mask %s", net_ip_str(b, nif.mask));
+	if (nif.router != 0)
+		printf(", router %s", net_ip_str(b, nif.router));
+	if (nif.dns != 0)
+		printf(", dns %s", net_ip_str(b, nif.dns));
+	if (nif.lease_s != 0)
+		printf(", %u s", nif.lease_s);
+	printf("\n");
+}
+
 int
 guest_main(void)
 {
@@ -171,19 +194,19 @@ guest_main(void)
 	nif.nic = &nic;
 	memcpy(nif.mac, nic.mac, ETH_ALEN);
 
-	if (net_dhcp(&nif, timeout_ms, 1) != 0)
+	if (arg_get("ip") != NULL) {
+		if (net_parse_ip(arg_get("ip"), &nif.ip) != 0 ||
+		    arg_get("router") == NULL ||
+		    net_parse_ip(arg_get("router"), &nif.router) != 0)
+			return (fail("static address", 3));
+		nif.mask = IP_ADDR(255, 255, 255, 0);
+		printf("static: %s, router %s\n", net_ip_str(a, nif.ip),
+		    net_ip_str(b, nif.router));
+	} else if (net_dhcp(&nif, timeout_ms, 1) != 0) {
 		return (fail("dhcp", 3));
-	printf("dhcp: lease %s from server %s", net_ip_str(a, nif.ip),
-	    net_ip_str(b, nif.server));
-	if (nif.mask != 0)
-		printf(", mask %s", net_ip_str(b, nif.mask));
-	if (nif.router != 0)
-		printf(", router %s", net_ip_str(b, nif.router));
-	if (nif.dns != 0)
-		printf(", dns %s", net_ip_str(b, nif.dns));
-	if (nif.lease_s != 0)
-		printf(", %u s", nif.lease_s);
-	printf("\n");
+	} else {
+		dhcp_report();
+	}
 	if (nif.router == 0) {
 		/* libslirp in restricted mode leaves out the router and DNS
 		 * options (src/bootp.c bootp_reply()); its server is the
