@@ -351,7 +351,7 @@ fi
 # --- QEMU ------------------------------------------------------------
 qemu=$(command -v qemu-system-x86_64 || true)
 qnames="qemu-poweroff qemu-reboot qemu-acpid qemu-vda qemu-demo-poweroff \
-    qemu-demo-reboot qemu-demo-exit"
+    qemu-demo-reboot qemu-demo-exit qemu-demo-web"
 if [ "${KHYVE_LINUX_QEMU:-1}" = 0 ]; then
 	for n in $qnames; do echo "SKIP linux-guest:$n: KHYVE_LINUX_QEMU=0"; done
 	exit $status
@@ -421,6 +421,33 @@ act_demo_poweroff() {
 	    'echo "vda: $(cat /sys/block/vda/size) sectors"' poweroff
 }
 act_demo_reboot() { act_type "$@" reboot; }
+# act_demo_web LOG PIDFILE FIFO: once the demo says its web server
+# listens, fetch its page through the host forward into LOG.page (as the
+# README's curl does), then power the guest off.
+act_demo_web() {
+	linux_wait_for "$1" 'a web server listens on port 80' "$2" 100000 ||
+	    return 0
+	python3 - "$demo_web_port" >"$1.page" 2>&1 <<'PY'
+import sys, time, urllib.request
+for _ in range(30):
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%s/" % sys.argv[1],
+                                    timeout=5) as r:
+            sys.stdout.write(r.read().decode("ascii", "replace"))
+            break
+    except OSError as e:
+        err = e
+        time.sleep(1)
+else:
+    print("no page: %s" % err)
+PY
+	act_type "$@" poweroff
+}
+# The page the demo serves, fetched by act_demo_web.
+demo_web_check() {
+	grep -q '^Hello from the khyve demo guest (10\.0\.2\.15)$' "$1.page" ||
+	    { echo "the host fetched: $(head -c 200 "$1.page")"; return 1; }
+}
 act_demo_exit() { act_type "$@" exit; }
 
 for n in $qnames; do qemu_monitor_fifos "$n"; done
@@ -453,5 +480,14 @@ qemu_boot qemu-demo-reboot demo 1 \
     "shutting down|reboot: Restarting system" act_demo_reboot
 qemu_boot qemu-demo-exit demo 1 \
     "the shell exited, powering off|reboot: Power down" act_demo_exit
+# The demo online, as README shows it: DHCP on eth0 from QEMU's
+# libslirp, the web server reached through a host forward.
+demo_web_port=$(python3 -c 'import socket; s = socket.socket()
+s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+linux_check=demo_web_check qemu_boot qemu-demo-web demo 1 \
+    "loaded virtio_net|eth0 is 10.0.2.15; a web server listens on port 80|reboot: Power down" \
+    act_demo_web "" -netdev \
+    "user,id=n0,hostfwd=tcp:127.0.0.1:$demo_web_port-:80" \
+    -device virtio-net-pci,netdev=n0
 for n in $qnames; do rm -f "$linux_out/$n.mon.in" "$linux_out/$n.mon.out"; done
 exit $status
