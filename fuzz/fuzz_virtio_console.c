@@ -321,8 +321,10 @@ op_rx(struct fz *f, unsigned p, bool ctl)
 	len = ctl ? ((p & 8) ? a : 512) : a * 8;
 	for (i = 0; i < n; i++) {
 		h = fqs[q].next % QSIZE;
-		/* Control buffers always at CBUF + 512 * index (checked). */
-		h = desc(q, ctl ? CBUF + 512ULL * h : BUFS + 512ULL * h,
+		/* Control buffers always at CBUF + 512 * index (checked),
+		 * also those a plain rx step puts in the control queue. */
+		h = desc(q, q == VCON_CTRL_RXQ ? CBUF + 512ULL * h :
+		    BUFS + 512ULL * h,
 		    MIN(len, 512), (uint16_t)(((p & 8) && (!ctl || (a & 1))) ?
 		    0 : VIRTQ_DESC_F_WRITE));
 		post(q, h);

@@ -233,3 +233,20 @@ netbe_stats(const struct net_backend *be)
 {
 	return (&be->be_stats);
 }
+
+ssize_t
+netbe_sockerr(int e)
+{
+	switch (e) {
+	case EAGAIN:
+	case ENOBUFS:
+	case EINTR:
+		return (-EAGAIN);
+	case EPIPE:
+	case ECONNRESET:
+	case ENOTCONN:
+		return (-EPIPE);
+	default:
+		return (-e);
+	}
+}

@@ -172,6 +172,13 @@ ssize_t	netbe_recv(struct net_backend *be, int q, const struct iovec *iov,
 /* The backend's counters. */
 const struct netbe_stats *netbe_stats(const struct net_backend *be);
 
+/*
+ * For backends on a socket: a socket call's errno as this contract
+ * names it (-EAGAIN: full or interrupted, try later; -EPIPE: the peer is
+ * gone; else -errno).
+ */
+ssize_t	netbe_sockerr(int e);
+
 /* For `-s help`-style listings: the backend names, comma-separated. */
 void	netbe_list(char *buf, size_t len);
 

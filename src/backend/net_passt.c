@@ -408,24 +408,6 @@ passt_fd(struct net_backend *be, int q)
 	return (((struct passt_be *)be->be_priv)->pb_fd);
 }
 
-/* A socket error as the backend contract names it. */
-static ssize_t
-passt_sockerr(int e)
-{
-	switch (e) {
-	case EAGAIN:
-	case ENOBUFS:
-	case EINTR:
-		return (-EAGAIN);
-	case EPIPE:
-	case ECONNRESET:
-	case ENOTCONN:
-		return (-EPIPE);
-	default:
-		return (-e);
-	}
-}
-
 /* Write the rest of a half-sent frame: 0 when none is left. */
 static ssize_t
 passt_flush(struct passt_be *pb)
@@ -436,7 +418,7 @@ passt_flush(struct passt_be *pb)
 		n = send(pb->pb_fd, pb->pb_tx + pb->pb_txoff, pb->pb_txlen -
 		    pb->pb_txoff, MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (n < 0)
-			return (passt_sockerr(errno));
+			return (netbe_sockerr(errno));
 		pb->pb_txoff += (size_t)n;
 	}
 	pb->pb_txoff = pb->pb_txlen = 0;
@@ -506,7 +488,7 @@ passt_send(struct net_backend *be, int q, const struct iovec *iov,
 	mh.msg_iovlen = (size_t)iovcnt + 1;
 	n = sendmsg(pb->pb_fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
 	if (n < 0)
-		return (passt_sockerr(errno));
+		return (netbe_sockerr(errno));
 	done = (size_t)n;
 	if (done == PASST_HDR + len)
 		return ((ssize_t)len);
@@ -554,7 +536,7 @@ passt_fill(struct net_backend *be)
 			return (-EPIPE);
 		}
 		if (n < 0) {
-			n = passt_sockerr(errno);
+			n = netbe_sockerr(errno);
 			if (n == -EAGAIN)
 				return (0);
 			if (n == -EPIPE)

@@ -299,24 +299,6 @@ slirp_fd(struct net_backend *be, int q)
 	return (((struct slirp_be *)be->be_priv)->sb_fd);
 }
 
-/* A socket error as the backend contract names it. */
-static ssize_t
-slirp_sockerr(int e)
-{
-	switch (e) {
-	case EAGAIN:
-	case ENOBUFS:
-	case EINTR:
-		return (-EAGAIN);
-	case EPIPE:
-	case ECONNRESET:
-	case ENOTCONN:
-		return (-EPIPE);
-	default:
-		return (-e);
-	}
-}
-
 static ssize_t
 slirp_send(struct net_backend *be, int q, const struct iovec *iov,
     int iovcnt)
@@ -336,7 +318,7 @@ slirp_send(struct net_backend *be, int q, const struct iovec *iov,
 	mh.msg_iovlen = (size_t)iovcnt;
 	n = sendmsg(sb->sb_fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
 	if (n < 0)
-		return (slirp_sockerr(errno));
+		return (netbe_sockerr(errno));
 	return (n);
 }
 
@@ -351,7 +333,7 @@ slirp_peek_recvlen(struct net_backend *be, int q)
 		return (-EPIPE);	/* the helper sends no empty frame */
 	if (n < 0)
 		return (errno == EAGAIN || errno == EINTR ? 0 :
-		    slirp_sockerr(errno));
+		    netbe_sockerr(errno));
 	return (n);
 }
 
@@ -371,7 +353,7 @@ slirp_recv(struct net_backend *be, int q, const struct iovec *iov,
 		return (-EPIPE);
 	if (n < 0)
 		return (errno == EAGAIN || errno == EINTR ? 0 :
-		    slirp_sockerr(errno));
+		    netbe_sockerr(errno));
 	if ((mh.msg_flags & MSG_TRUNC) != 0)
 		return (-EMSGSIZE);
 	return (n);
