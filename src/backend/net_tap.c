@@ -51,6 +51,7 @@
 #include "backend/net_backend.h"
 #include "config.h"
 #include "log.h"
+#include "virtio/iov.h"
 
 #define TAP_DEV		"/dev/net/tun"
 #define TAP_MAXQ	31	/* virtio-net's queue pairs (VNET_MAX_PAIRS) */
@@ -607,10 +608,8 @@ tap_recv(struct net_backend *be, int q, const struct iovec *iov,
 {
 	struct tap_be *tb = be->be_priv;
 	struct tap_q *tq;
-	const uint8_t *p;
-	size_t left, c;
+	size_t skip, len;
 	ssize_t n;
-	int i;
 
 	if (q < 0 || q >= tb->tb_nq)
 		return (-EINVAL);
@@ -618,17 +617,12 @@ tap_recv(struct net_backend *be, int q, const struct iovec *iov,
 	if ((n = tap_fill(tb, tq)) <= 0)
 		return (n);
 	/* With the device's header, or without any: skip the difference. */
-	p = tq->buf + (tb->tb_khdr - be->be_hdrlen);
-	left = tq->len - (tb->tb_khdr - be->be_hdrlen);
+	skip = tb->tb_khdr - be->be_hdrlen;
+	len = tq->len - skip;
 	tq->len = 0;
-	n = (ssize_t)left;
-	for (i = 0; i < iovcnt && left > 0; i++) {
-		c = iov[i].iov_len < left ? iov[i].iov_len : left;
-		memcpy(iov[i].iov_base, p, c);
-		p += c;
-		left -= c;
-	}
-	return (left != 0 ? -EMSGSIZE : n);
+	if (buf_to_iov(iov, (unsigned)iovcnt, 0, tq->buf + skip, len) != len)
+		return (-EMSGSIZE);
+	return ((ssize_t)len);
 }
 
 const struct net_beops net_tap_beops = {

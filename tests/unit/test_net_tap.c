@@ -40,31 +40,11 @@ static const uint8_t gmac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x57 };
 #define IP_HOST		"10.9.0.1"
 #define IP_GUEST	"10.9.0.2"
 
-/* A device node with the given keys (pairs, NULL-terminated). */
-static struct config_node *
-node(const char *backend, ...)
-{
-	struct config_node *n;
-	const char *k, *v;
-	va_list ap;
-
-	if (strcmp(net_tap_beops.nb_name, "tap") != 0)
-		abort();		/* (and links the backend in) */
-	config_init();
-	n = config_create_node(NULL, "pci.0.3.0");
-	if (n == NULL || config_set(n, "backend", backend) != 0)
-		abort();
-	va_start(ap, backend);
-	while ((k = va_arg(ap, const char *)) != NULL) {
-		v = va_arg(ap, const char *);
-		if (config_set(n, k, v) != 0)
-			abort();
-	}
-	va_end(ap);
-	return (n);
-}
-
-/* netbe_init() of backend with keys; its error, the message in capbuf. */
+/*
+ * netbe_init() of backend with nq queue pairs and the keys after it
+ * (pairs, NULL-terminated), in a fresh device node: its error, the
+ * message in capbuf.
+ */
 static int
 init_err(struct net_backend **bep, int nq, const char *backend, ...)
 {
@@ -73,7 +53,12 @@ init_err(struct net_backend **bep, int nq, const char *backend, ...)
 	va_list ap;
 	int error;
 
-	n = node(backend, NULL);
+	if (strcmp(net_tap_beops.nb_name, "tap") != 0)
+		abort();		/* (and links the backend in) */
+	config_init();
+	n = config_create_node(NULL, "pci.0.3.0");
+	if (n == NULL || config_set(n, "backend", backend) != 0)
+		abort();
 	va_start(ap, backend);
 	while ((k = va_arg(ap, const char *)) != NULL) {
 		v = va_arg(ap, const char *);
