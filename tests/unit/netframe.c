@@ -143,6 +143,21 @@ nf_arp(uint8_t *f, uint16_t op, const uint8_t *sha, uint32_t spa,
 	return (42);
 }
 
+size_t
+nf_arp_answer(const uint8_t *f, size_t n, const uint8_t *mac, uint32_t ip,
+    uint8_t *reply)
+{
+	uint32_t tpa, spa;
+
+	if (n < 42 || nf_get16(f + 12) != 0x0806 || nf_get16(f + 20) != 1)
+		return (0);
+	memcpy(&tpa, f + 38, 4);
+	if (tpa != ip)
+		return (0);
+	memcpy(&spa, f + 28, 4);
+	return (nf_arp(reply, 2, mac, ip, f + 22, spa));
+}
+
 /* RFC 2131 §4.4.1; the broadcast flag set (§4.1). */
 size_t
 nf_dhcp_discover(uint8_t *f, const uint8_t *mac)

@@ -43,6 +43,12 @@ size_t	nf_tcp(uint8_t *f, const uint8_t *dmac, const uint8_t *smac,
 /* An ARP request (op 1, broadcast) or reply (op 2, to tha); 42 bytes. */
 size_t	nf_arp(uint8_t *f, uint16_t op, const uint8_t *sha, uint32_t spa,
 	    const uint8_t *tha, uint32_t tpa);
+/*
+ * If f[0..n) is an ARP request for ip, the reply from mac to its sender
+ * in reply (42 bytes): returns its length; else 0.
+ */
+size_t	nf_arp_answer(const uint8_t *f, size_t n, const uint8_t *mac,
+	    uint32_t ip, uint8_t *reply);
 /* A broadcast DHCPDISCOVER from mac. */
 size_t	nf_dhcp_discover(uint8_t *f, const uint8_t *mac);
 /* Option tag of the DHCP reply f[0..n): its data and length, or NULL. */

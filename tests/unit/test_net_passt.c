@@ -102,7 +102,7 @@ recv_frame(struct net_backend *be, uint8_t *f, size_t len, int ms)
 	struct pollfd pfd = { .fd = netbe_fd(be, 0), .events = POLLIN };
 	struct iovec iov = { .iov_base = f, .iov_len = len };
 	uint8_t reply[64];
-	uint32_t tpa, spa;
+	size_t rl;
 	ssize_t n;
 
 	for (;;) {
@@ -113,12 +113,9 @@ recv_frame(struct net_backend *be, uint8_t *f, size_t len, int ms)
 		}
 		if (n < 0)
 			return (n);
-		memcpy(&tpa, f + 38, 4);
-		if (n >= 42 && nf_get16(f + 12) == 0x0806 &&
-		    nf_get16(f + 20) == 1 && tpa == guest_ip) {
-			memcpy(&spa, f + 28, 4);
-			(void)send_frame(be, reply, nf_arp(reply, 2, gmac,
-			    guest_ip, f + 22, spa));
+		if ((rl = nf_arp_answer(f, (size_t)n, gmac, guest_ip,
+		    reply)) != 0) {
+			(void)send_frame(be, reply, rl);
 			continue;
 		}
 		return (n);

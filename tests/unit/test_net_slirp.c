@@ -111,7 +111,7 @@ recv_frame(struct net_backend *be, uint8_t *f, size_t len, int ms)
 	struct pollfd pfd = { .fd = netbe_fd(be, 0), .events = POLLIN };
 	struct iovec iov = { .iov_base = f, .iov_len = len };
 	uint8_t reply[64];
-	uint32_t tpa;
+	size_t rl;
 	ssize_t n;
 
 	for (;;) {
@@ -123,12 +123,10 @@ recv_frame(struct net_backend *be, uint8_t *f, size_t len, int ms)
 		if (getenv("SLIRP_TEST_DEBUG") != NULL)
 			printf("  frame %zd type %04x proto %d\n", n,
 			    nf_get16(f + 12), n > 23 ? f[23] : -1);
-		memcpy(&tpa, f + 38, 4);
-		if (n >= 42 && nf_get16(f + 12) == 0x0806 &&
-		    nf_get16(f + 20) == 1 && tpa == nf_ip4(IP_GUEST)) {
+		if ((rl = nf_arp_answer(f, (size_t)n, gmac, nf_ip4(IP_GUEST),
+		    reply)) != 0) {
 			memcpy(slirp_mac, f + 22, 6);
-			(void)send_frame(be, reply, nf_arp(reply, 2, gmac,
-			    nf_ip4(IP_GUEST), f + 22, nf_ip4(IP_HOST)));
+			(void)send_frame(be, reply, rl);
 			continue;
 		}
 		return (n);

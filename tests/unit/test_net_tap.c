@@ -215,6 +215,7 @@ recv_frame(struct net_backend *be, int q, uint8_t *f, size_t len,
 	struct iovec iov = { .iov_base = f, .iov_len = len };
 	uint8_t reply[64];
 	uint8_t *e;
+	size_t rl;
 	ssize_t n, peek;
 
 	for (;;) {
@@ -231,14 +232,9 @@ recv_frame(struct net_backend *be, int q, uint8_t *f, size_t len,
 		e = f + hdr;
 		if (nf_get16(e + 12) == 0x86dd)
 			continue;
-		if (hdr == 0 && nf_get16(e + 12) == 0x0806 &&
-		    nf_get16(e + 20) == 1 &&
-		    memcmp(e + 38, &(uint32_t){ nf_ip4(IP_GUEST) }, 4) == 0) {
-			uint32_t spa;
-
-			memcpy(&spa, e + 28, 4);
-			(void)send_frame(be, q, reply, nf_arp(reply, 2, gmac,
-			    nf_ip4(IP_GUEST), e + 6, spa));
+		if (hdr == 0 && (rl = nf_arp_answer(e, (size_t)n, gmac,
+		    nf_ip4(IP_GUEST), reply)) != 0) {
+			(void)send_frame(be, q, reply, rl);
 			continue;
 		}
 		return (n);
