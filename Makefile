@@ -17,7 +17,7 @@ WARNINGS = -Wall -Wextra -Werror -Wno-unused-parameter \
 CFLAGS	?= -O2 -g
 CFLAGS	+= -std=c11 -D_GNU_SOURCE -pthread $(WARNINGS) -Isrc -MMD -MP
 LDFLAGS	+= -pthread
-LDLIBS	+= -lz -llzma -llz4 -lzstd -lbz2 -llzo2 -luring
+LDLIBS	+= -lz -llzma -llz4 -lzstd -lbz2 -llzo2 -luring -lseccomp
 # The monitor itself is linked statically: no dynamic loader at start-up
 # and about 1.3 MB less resident memory.
 KHYVE_LDFLAGS ?= -static
@@ -89,8 +89,8 @@ fuzz: $(FUZZ_BINS)
 # check and demo) builds it; the slirp unit test runs it.
 SLIRP_HELPER := $(BUILD)/khyve-slirp
 SLIRP_HELPER_OBJS := $(BUILD)/helper/khyve-slirp.o \
-	$(BUILD)/src/backend/net_slirp_proto.o
-SLIRP_HELPER_LIBS := -lslirp
+	$(BUILD)/src/backend/net_slirp_proto.o $(BUILD)/src/sandbox.o
+SLIRP_HELPER_LIBS := -lslirp -lseccomp
 all: $(SLIRP_HELPER)
 $(SLIRP_HELPER): $(SLIRP_HELPER_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $(SLIRP_HELPER_OBJS) $(SLIRP_HELPER_LIBS)

@@ -43,6 +43,7 @@
 #include <unistd.h>
 #include <slirp/libslirp.h>
 #include "backend/net_slirp_proto.h"
+#include "sandbox.h"
 
 #define SLIRP_NET	0x0a000200u	/* 10.0.2.0/24 */
 #define SLIRP_NETMASK	0xffffff00u
@@ -406,36 +407,6 @@ read_config(int sock, struct slirp_proto_config *cfg)
 		answer(sock, EPROTO, -1, why);
 }
 
-/* Root gives up root; anyone else keeps what it is. */
-static int
-drop_root(const char **why)
-{
-	struct passwd *pw;
-	uid_t uid;
-	gid_t gid;
-
-	if (getuid() != 0 && geteuid() != 0)
-		return (0);
-	errno = 0;
-	if ((pw = getpwnam("nobody")) == NULL) {
-		*why = "no user nobody to run as";
-		return (errno != 0 ? errno : ENOENT);
-	}
-	uid = pw->pw_uid;
-	gid = pw->pw_gid;
-	if (uid == 0 || setgroups(0, NULL) != 0 ||
-	    setresgid(gid, gid, gid) != 0 || setresuid(uid, uid, uid) != 0) {
-		*why = "cannot become user nobody";
-		return (errno != 0 ? errno : EPERM);
-	}
-	if (setuid(0) == 0 || getuid() != uid || geteuid() != uid ||
-	    getgid() != gid || getegid() != gid || getgroups(0, NULL) != 0) {
-		*why = "still privileged after becoming nobody";
-		return (EPERM);
-	}
-	return (0);
-}
-
 int
 main(int argc, char **argv)
 {
@@ -506,21 +477,20 @@ main(int argc, char **argv)
 		}
 	}
 
-	if ((e = drop_root(&why)) != 0)
+	/* Root gives up root; anyone else keeps what it is. */
+	if ((getuid() == 0 || geteuid() == 0) &&
+	    (e = -sandbox_become("nobody", &why)) != 0)
 		answer(h->h_sock, e, -1, why);
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
-		answer(h->h_sock, errno, -1, "PR_SET_NO_NEW_PRIVS failed");
 	/* Becoming nobody cleared the parent-death signal. */
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != ppid)
 		exit(0);
-	/*
-	 * XXX: seccomp goes here.  From this point the process needs only
-	 * poll, recv/send(msg), accept, connect, socket (open=true: new
-	 * outbound sockets; restricted: none after this point), setsockopt,
-	 * getsockname/getpeername, read of /etc/resolv.conf (open=true DNS),
-	 * clock_gettime, close, brk/mmap/munmap and exit_group.
-	 */
+	/* The SANDBOX_SLIRP allowlist (src/sandbox.c), unless khyve's is off. */
+	if (cfg.pc_sandbox) {
+		sandbox_init("khyve-slirp", NULL, false);
+		if ((e = -sandbox_install(SANDBOX_SLIRP, true, NULL, &why)) != 0)
+			answer(h->h_sock, e, -1, why);
+	}
 	answer(h->h_sock, 0, -1, NULL);
 	helper_loop(h);
 }

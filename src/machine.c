@@ -28,6 +28,7 @@
 #include "mevent.h"
 #include "pci/pci_emul.h"
 #include "pci/pci_lpc.h"
+#include "sandbox.h"
 
 #define HALT_TICK_MS	200
 #define CONSOLE_TIMEOUT_MAX 3600	/* console.*_timeout, seconds */
@@ -563,6 +564,41 @@ machine_signals_init(void)
 		fatal(KHYVE_EXIT_ERROR, "event loop set-up");
 }
 
+/*
+ * Acquire, then lock down: every fd and thread exists now and no vCPU has
+ * run.  Become the user of the user key, then the process filter; each
+ * vCPU thread adds its own when vcpus_go() lets it run.
+ */
+static void
+machine_lockdown(struct machine *m)
+{
+	const char *user = config_get(NULL, "user");
+	const char *why;
+	int error;
+
+	m->m_sandbox = config_bool(NULL, "sandbox", true);
+	if (user != NULL && (error = sandbox_become(user, &why)) != 0) {
+		errno = -error;
+		fatal(error == -ENOENT ? KHYVE_EXIT_USAGE : KHYVE_EXIT_ERROR,
+		    "user=%s: %s", user, why);
+	}
+	if (!m->m_sandbox) {
+		log_info("sandbox=false: running without a system call filter");
+		return;
+	}
+	sandbox_init("khyve", tty_signal_cleanup,
+	    config_bool(NULL, "sandbox.debug", false));
+	sandbox_need(tty_sandbox_needs());
+	/* Every thread; then the event loop narrows its own. */
+	if ((error = sandbox_install(SANDBOX_MONITOR | SANDBOX_VCPU, true, NULL,
+	    &why)) != 0 || (error = sandbox_install(SANDBOX_MONITOR, false,
+	    "event loop", &why)) != 0) {
+		errno = -error;
+		fatal(KHYVE_EXIT_ERROR, "sandbox: %s (-o sandbox=false runs "
+		    "without it)", why);
+	}
+}
+
 void
 machine_start(void)
 {
@@ -580,6 +616,8 @@ machine_start(void)
 		errno = -error;
 		fatal(KHYVE_EXIT_ERROR, "cannot start the vCPU threads");
 	}
+	machine_lockdown(m);
+	vcpus_go(m);
 }
 
 void

@@ -80,6 +80,8 @@ struct machine {
 	uint64_t	m_timer_min_us;	/* x86.pvm_timer_min_us (0: off) */
 	struct pvm_state m_pvm;		/* SYSCALL repair (PVM hosts) */
 	struct halt_round m_round;	/* the halt decision */
+	pthread_barrier_t m_gate;	/* vCPU threads wait for the sandbox */
+	bool		m_sandbox;	/* the sandbox key: filters installed */
 };
 
 /* The machine (one per process). */
@@ -110,7 +112,12 @@ void	machine_print_stats(void);
 int	machine_exit_status(enum vm_suspend_how how);
 
 /* vcpu.c */
+/*
+ * Create the vCPU threads; each waits for vcpus_go(), then installs its
+ * own sandbox filter when m_sandbox is set, then runs its vCPU.
+ */
 int	vcpus_start(struct machine *m) __must_check;
+void	vcpus_go(struct machine *m);
 void	vcpus_kick_all(struct machine *m);
 void	vcpus_join(struct machine *m);
 /* Print every vCPU's registers (SIGUSR2), from the vCPU threads. */

@@ -21,6 +21,7 @@
 #include "config.h"
 #include "log.h"
 #include "machine.h"
+#include "sandbox.h"
 
 #define SIG_VCPU_KICK	SIGUSR1
 
@@ -630,10 +631,19 @@ static void *
 vcpu_thread(void *arg)
 {
 	struct vcpu_info *vi = arg;
+	const char *why;
 	char name[16];
+	int error;
 
+	/* Named by vcpus_start(): prctl() is not allowed here. */
 	snprintf(name, sizeof(name), "vcpu %d", vi->vi_id);
-	pthread_setname_np(pthread_self(), name);
+	/* Wait for the process sandbox (machine_start), then add our own. */
+	(void)pthread_barrier_wait(&vi->vi_m->m_gate);
+	if (vi->vi_m->m_sandbox &&
+	    (error = sandbox_install(SANDBOX_VCPU, false, name, &why)) != 0) {
+		errno = -error;
+		fatal(KHYVE_EXIT_ERROR, "vcpu %d: sandbox: %s", vi->vi_id, why);
+	}
 	vm_loop(vi);
 	return (NULL);
 }
@@ -655,18 +665,17 @@ vcpus_start(struct machine *m)
 	const char *val;
 	int i, error;
 
+	error = pthread_barrier_init(&m->m_gate, NULL, (unsigned)m->m_ncpus + 1);
+	if (error != 0)
+		return (-error);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = kick_handler;
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIG_VCPU_KICK, &sa, NULL) < 0)
 		return (-errno);
 	/* vCPU threads take the kick signal and nothing else. */
-	sigfillset(&set);
+	sandbox_thread_sigset(&set);
 	sigdelset(&set, SIG_VCPU_KICK);
-	sigdelset(&set, SIGSEGV);
-	sigdelset(&set, SIGBUS);
-	sigdelset(&set, SIGFPE);
-	sigdelset(&set, SIGILL);
 	pthread_sigmask(SIG_SETMASK, &set, &old);
 
 	for (i = 0; i < m->m_ncpus; i++) {
@@ -689,10 +698,18 @@ vcpus_start(struct machine *m)
 			pthread_sigmask(SIG_SETMASK, &old, NULL);
 			return (-error);
 		}
+		snprintf(key, sizeof(key), "vcpu %d", i);
+		(void)pthread_setname_np(vi->vi_thread, key);
 		vi->vi_started = true;
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return (0);
+}
+
+void
+vcpus_go(struct machine *m)
+{
+	(void)pthread_barrier_wait(&m->m_gate);
 }
 
 static void

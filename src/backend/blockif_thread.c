@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include "backend/blockif_impl.h"
 #include "log.h"
+#include "sandbox.h"
 
 #define BLOCKIF_STACK	(128 * 1024)	/* the workers call no deep code */
 
@@ -129,8 +130,8 @@ blockif_pool_start(struct blockif *bc, int nthr)
 		return (-ENOMEM);
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, BLOCKIF_STACK);
-	/* Signals are the event loop's: the workers block them all. */
-	sigfillset(&all);
+	/* Signals are the event loop's: the workers block the rest. */
+	sandbox_thread_sigset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	err = 0;
 	for (i = 0; i < nthr; i++) {

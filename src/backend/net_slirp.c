@@ -251,6 +251,7 @@ slirp_init(struct net_backend *be, const char *devname, const char *name,
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.pc_open = is_open;
+	cfg.pc_sandbox = config_bool(NULL, "sandbox", true);
 	cfg.pc_mtu = (uint32_t)mtu;
 	cfg.pc_nfwd = (uint32_t)nfwd;
 	for (i = 0; i < nfwd; i++) {

@@ -80,7 +80,8 @@ slirp_proto_config_encode(const struct slirp_proto_config *cfg, void *buf,
 		return (0);
 	memset(&m, 0, sizeof(m));
 	slirp_proto_hdr(&m.h, SLIRP_MSG_CONFIG, need);
-	m.c.sc_flags = cfg->pc_open ? SLIRP_CFG_OPEN : 0;
+	m.c.sc_flags = (cfg->pc_open ? SLIRP_CFG_OPEN : 0) |
+	    (cfg->pc_sandbox ? SLIRP_CFG_SANDBOX : 0);
 	m.c.sc_mtu = cfg->pc_mtu;
 	m.c.sc_nfwd = cfg->pc_nfwd;
 	for (i = 0; i < cfg->pc_nfwd; i++) {
@@ -149,6 +150,7 @@ slirp_proto_config_decode(const void *buf, size_t len,
 		cfg->pc_fwd[i].pf_gport = f->sf_gport;
 	}
 	cfg->pc_open = (m.c.sc_flags & SLIRP_CFG_OPEN) != 0;
+	cfg->pc_sandbox = (m.c.sc_flags & SLIRP_CFG_SANDBOX) != 0;
 	cfg->pc_mtu = m.c.sc_mtu;
 	cfg->pc_nfwd = m.c.sc_nfwd;
 	*why = NULL;

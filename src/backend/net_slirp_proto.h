@@ -64,7 +64,8 @@ struct slirp_msg_fwd {
 };
 
 #define SLIRP_CFG_OPEN		(1u << 0)	/* open=true: not restricted */
-#define SLIRP_CFG_KNOWN		SLIRP_CFG_OPEN
+#define SLIRP_CFG_SANDBOX	(1u << 1)	/* install the helper's filter */
+#define SLIRP_CFG_KNOWN		(SLIRP_CFG_OPEN | SLIRP_CFG_SANDBOX)
 
 /* SLIRP_MSG_CONFIG: sm_len is exactly this part and sc_nfwd rules. */
 struct slirp_msg_config {
@@ -98,6 +99,7 @@ struct slirp_proto_fwd {
 };
 struct slirp_proto_config {
 	bool		pc_open;
+	bool		pc_sandbox;	/* khyve's sandbox key */
 	uint32_t	pc_mtu;
 	uint32_t	pc_nfwd;
 	struct slirp_proto_fwd pc_fwd[SLIRP_PROTO_FWD_MAX];

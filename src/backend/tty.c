@@ -27,6 +27,7 @@
 #include "backend/tty_impl.h"
 #include "log.h"
 #include "mevent.h"
+#include "sandbox.h"
 
 pthread_mutex_t		tty_list_mtx = PTHREAD_MUTEX_INITIALIZER;
 struct tty_backend	*tty_list;	/* open backends (drain, tty_atexit) */
@@ -97,6 +98,23 @@ tty_signal_cleanup(void)
 	for (i = 0; i < TTY_UNLINK_SLOTS; i++)
 		if (__atomic_load_n(&tty_unlink_used[i], __ATOMIC_ACQUIRE))
 			(void)unlink(tty_unlink_path[i]);
+}
+
+unsigned
+tty_sandbox_needs(void)
+{
+	struct tty_backend *tb;
+	unsigned needs = 0;
+
+	pthread_mutex_lock(&tty_list_mtx);
+	for (tb = tty_list; tb != NULL; tb = tb->tb_next) {
+		if (tb->tb_fifo != NULL)
+			needs |= SANDBOX_NEED_FIFO;
+		if (tb->tb_unlink != NULL)
+			needs |= SANDBOX_NEED_UNLINK;
+	}
+	pthread_mutex_unlock(&tty_list_mtx);
+	return (needs);
 }
 
 static void

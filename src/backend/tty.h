@@ -170,4 +170,10 @@ void	tty_restore_all(void);
  */
 void	tty_signal_cleanup(void);
 
+/*
+ * The SANDBOX_NEED_* bits the open consoles need after set-up: a FIFO
+ * reopened for a new reader, socket files removed at exit.
+ */
+unsigned tty_sandbox_needs(void);
+
 #endif /* TTY_H */

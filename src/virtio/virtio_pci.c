@@ -33,6 +33,7 @@
 #include <unistd.h>
 #include "config.h"
 #include "log.h"
+#include "sandbox.h"
 #include "virtio/virtio.h"
 #include "virtio/virtio_impl.h"
 
@@ -389,11 +390,7 @@ virtio_worker_start(struct virtio_softc *vs)
 		    (uint64_t)i + 1)) != 0)
 			return (error);
 	/* Signals are the main thread's (machine_signals_init). */
-	sigfillset(&all);
-	sigdelset(&all, SIGSEGV);
-	sigdelset(&all, SIGBUS);
-	sigdelset(&all, SIGFPE);
-	sigdelset(&all, SIGILL);
+	sandbox_thread_sigset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	error = pthread_create(&vs->vs_thread, NULL, virtio_worker, vs);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);

@@ -875,6 +875,37 @@ else
 	    '^ping: reply from 10\.9\.0\.1: seq 3, 64 bytes, id and payload match' \
 	    '^ping: 3 of 3 replies$' '^vnet: ok$' "${ok[@]}"
 fi
+# Unprivileged: the same guests as user nobody, with no capabilities and
+# /dev/kvm a node nobody owns (tests/guest/asuser.sh, in a mount namespace
+# of the case's own): a disk nobody owns, slirp (its helper started by
+# nobody).  Then the sandbox seen from /proc (tests/guest/sandbox.sh).
+if [ "$(id -u)" != 0 ] || ! id nobody >/dev/null 2>&1 ||
+    ! unshare -m true 2>/dev/null; then
+	echo "SKIP guest:unpriv-*: needs root (to make nobody's /dev/kvm)," \
+	    "a user nobody and unshare -m"
+else
+	upriv=$work/unpriv
+	mkdir -p "$upriv"
+	chmod 0711 "$work"
+	cp "$work/vblk-base.img" "$upriv/vblk.img"
+	chown -R nobody "$upriv"
+	KWRAP="unshare -m tests/guest/asuser.sh nobody" \
+	    khyve unpriv-hello hello 1 1 "hello=world" "${ok[@]}"
+	KWRAP="unshare -m tests/guest/asuser.sh nobody" \
+	KOPTS="-s 3,virtio-blk,$upriv/vblk.img,ser=khyve-vblk-0001" \
+	    khyve unpriv-vblk vblk 1 1 "$(vblk_args 1 khyve-vblk-0001)" \
+	    '^GET_ID: status 0, serial "khyve-vblk-0001"' "${ok[@]}"
+	if vblk_ran unpriv-vblk; then
+		vblk_expect 1 "$work/unpriv-vblk.want"
+		vblk_image guest:unpriv-vblk-image "$upriv/vblk.img" \
+		    "$work/unpriv-vblk.want"
+	fi
+	KWRAP="unshare -m tests/guest/asuser.sh nobody" \
+	KOPTS="-s 3,virtio-net,slirp" khyve unpriv-vnet vnet 1 1 "" \
+	    '^vnet: ok$' "${ok[@]}"
+fi
+tests/guest/sandbox.sh "$BUILD" || failed=1
+
 KOPTS="-s 3,virtio-net,slirp" khyve bench_net bench_net 1 1 \
     "go=0 tests=txl,txs tx_count=64 pm1a_cnt=0x404 s5=5" "${bnet_ok[@]}"
 
