@@ -587,7 +587,7 @@ machine_lockdown(struct machine *m)
 		return;
 	}
 	sandbox_init("khyve", tty_signal_cleanup,
-	    config_bool(NULL, "sandbox.debug", false));
+	    config_bool(NULL, "sandbox_debug", false));
 	sandbox_need(tty_sandbox_needs());
 	/* Every thread; then the event loop narrows its own. */
 	if ((error = sandbox_install(SANDBOX_MONITOR | SANDBOX_VCPU, true, NULL,

@@ -332,12 +332,12 @@ sb_sigsys(int sig, siginfo_t *si, void *uc)
 		sb_puts(")");
 	}
 	if (sb_debug) {
-		/* sandbox.debug: the call fails and the thread goes on. */
+		/* sandbox_debug: the call fails and the thread goes on. */
 		((ucontext_t *)uc)->uc_mcontext.gregs[REG_RAX] = -ENOSYS;
-		sb_puts("; failed with ENOSYS (sandbox.debug)\r\n");
+		sb_puts("; failed with ENOSYS (sandbox_debug)\r\n");
 		return;
 	}
-	sb_puts("; stopping (-o sandbox.debug=true to go on)\r\n");
+	sb_puts("; stopping (-o sandbox_debug=true to go on)\r\n");
 	_exit(KHYVE_EXIT_ERROR);
 }
 

@@ -26,7 +26,7 @@
 static char errbuf[2048];
 
 /*
- * Run fn in a child under the filter of roles (debug: sandbox.debug).
+ * Run fn in a child under the filter of roles (debug: sandbox_debug).
  * Returns the wait status; errbuf holds the child's standard error.
  */
 static int
@@ -70,7 +70,7 @@ do_open(void)
 static int
 do_socket(void)
 {
-	/* With sandbox.debug the call fails with ENOSYS and we go on. */
+	/* With sandbox_debug the call fails with ENOSYS and we go on. */
 	return (socket(AF_INET, SOCK_STREAM, 0) < 0 && errno == ENOSYS ? 0 : 12);
 }
 
