@@ -104,8 +104,11 @@ static const struct sb_call sb_calls[] = {
 	 * its worker (virtio-net at DRIVER_OK).
 	 */
 	{ SYS_epoll_ctl,	M | V, SB_ANY, 0 },
-	/* The helper's loop; the console drain at exit. */
-	{ SYS_poll,		M | S, SB_ANY, 0 },
+	/*
+	 * The helper's loop; the console drain at exit, which runs on a
+	 * vCPU thread too when an error there ends khyve.
+	 */
+	{ SYS_poll,		M | V | S, SB_ANY, 0 },
 	{ SYS_ppoll,		S, SB_ANY, 0 },
 	/* Timers switched on and off (halt tick, console stalls). */
 	{ SYS_timerfd_settime,	M, SB_ANY, 0 },
@@ -134,8 +137,8 @@ static const struct sb_call sb_calls[] = {
 	{ SYS_lseek,		S, SB_ANY, 0 },
 	/* A FIFO console waits for a new reader by reopening it. */
 	{ SYS_openat,		M, SB_FIFO, SANDBOX_NEED_FIFO },
-	/* Console socket files removed at exit. */
-	{ SYS_unlink,		M, SB_ANY, SANDBOX_NEED_UNLINK },
+	/* Console socket files removed at exit (from any thread). */
+	{ SYS_unlink,		M | V, SB_ANY, SANDBOX_NEED_UNLINK },
 	/* Closing a console client, a finished helper's socket. */
 	{ SYS_close,		M | V | S, SB_ANY, 0 },
 	/* O_NONBLOCK on and off (consoles; the terminal at exit). */
@@ -441,6 +444,15 @@ sb_wanted(const struct sb_call *c, unsigned role)
 {
 	return ((c->sc_roles & role) != 0 &&
 	    (c->sc_need == 0 || (c->sc_need & sb_needs) != 0));
+}
+
+int
+sandbox_rule(unsigned i, unsigned *roles)
+{
+	if (i >= nitems(sb_calls))
+		return (-1);
+	*roles = sb_calls[i].sc_roles;
+	return (sb_calls[i].sc_nr);
 }
 
 unsigned

@@ -71,6 +71,12 @@ int	sandbox_become(const char *name, const char **why)
  */
 void	sandbox_thread_sigset(sigset_t *set);
 
+/*
+ * Row i of the allowlist: its system call number, and in *roles the
+ * threads it serves; -1 past the last row (for the tests and docs).
+ */
+int	sandbox_rule(unsigned i, unsigned *roles);
+
 /* The number of system calls role may make (for the tests and docs). */
 unsigned sandbox_count(unsigned roles);
 

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pty.h>
+#include <seccomp.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -257,6 +258,37 @@ TEST(allowlist_size)
 	CHECK(sandbox_count(SANDBOX_VCPU) < sandbox_count(VM));
 	CHECK(sandbox_count(SANDBOX_MONITOR) <= sandbox_count(VM));
 	CHECK(sandbox_count(VM) <= 50);
+}
+
+TEST(security_md_names_every_call)
+{
+	static char doc[65536];
+	char want[64], *name;
+	unsigned i, roles;
+	size_t n;
+	FILE *fp;
+	int nr;
+
+	/* The tests run from the top of the tree (tests/run-all.sh). */
+	if ((fp = fopen("SECURITY.md", "r")) == NULL) {
+		printf("  SECURITY.md: %s (run from the top of the tree)\n",
+		    strerror(errno));
+		test_failed++;
+		return;
+	}
+	n = fread(doc, 1, sizeof(doc) - 1, fp);
+	doc[n] = '\0';
+	fclose(fp);
+	for (i = 0; (nr = sandbox_rule(i, &roles)) >= 0; i++) {
+		name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+		snprintf(want, sizeof(want), "| `%s` |", name ? name : "?");
+		if (strstr(doc, want) == NULL) {
+			printf("  SECURITY.md lacks the row of %s\n", want);
+			test_failed++;
+		}
+		free(name);
+	}
+	CHECK(i > 40);
 }
 
 static int
