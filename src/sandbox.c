@@ -35,6 +35,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/types.h>
 #include <termios.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -63,6 +64,7 @@ enum sb_arg {
 	SB_RDONLY,		/* openat flags (arg 2): O_RDONLY, no O_CREAT */
 	SB_FIFO,		/* openat flags: exactly those of tty_fifo_open() */
 	SB_FILTER,		/* seccomp op (arg 0): SECCOMP_SET_MODE_FILTER */
+	SB_CHILD,		/* pid (arg 0): a child of sandbox_allow_child() */
 };
 
 struct sb_call {
@@ -162,9 +164,12 @@ static const struct sb_call sb_calls[] = {
 	{ SYS_getpid,		M | V | S, SB_ANY, 0 },
 	{ SYS_gettid,		M | V | S, SB_ANY, 0 },
 	{ SYS_getppid,		S, SB_ANY, 0 },
-	/* The network helpers (slirp, passt) stopped and reaped at exit. */
-	{ SYS_kill,		M, SB_ANY, 0 },
-	{ SYS_wait4,		M, SB_ANY, 0 },
+	/*
+	 * The network helpers (slirp, passt) stopped and reaped at exit:
+	 * only the processes khyve started (sandbox_allow_child()).
+	 */
+	{ SYS_kill,		M, SB_CHILD, 0 },
+	{ SYS_wait4,		M, SB_CHILD, 0 },
 	/* The clock, where the vDSO falls back to the kernel. */
 	{ SYS_clock_gettime,	M | V | S, SB_ANY, 0 },
 	/* glib's hash tables seed themselves. */
@@ -241,6 +246,8 @@ static const char *sb_prog = "khyve";
 static void (*sb_cleanup)(void);
 static bool sb_debug;
 static unsigned sb_needs;
+static pid_t *sb_children;
+static unsigned sb_nchildren;
 static struct sigaction sb_oldsys;
 /* The name of a thread that installed its own filter (no prctl later). */
 static __thread char sb_thread[17];
@@ -378,6 +385,19 @@ sandbox_thread_sigset(sigset_t *set)
 	sigdelset(set, SIGSYS);
 }
 
+int
+sandbox_allow_child(pid_t pid)
+{
+	pid_t *p;
+
+	p = realloc(sb_children, (sb_nchildren + 1) * sizeof(*p));
+	if (p == NULL)
+		return (-ENOMEM);
+	sb_children = p;
+	sb_children[sb_nchildren++] = pid;
+	return (0);
+}
+
 void
 sandbox_need(unsigned needs)
 {
@@ -431,6 +451,13 @@ sb_add(scmp_filter_ctx ctx, const struct sb_call *c, unsigned role)
 		return (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, c->sc_nr, 1,
 		    SCMP_A2_32(SCMP_CMP_EQ,
 		    O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)));
+	case SB_CHILD:
+		for (i = 0; i < sb_nchildren; i++)
+			if ((err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
+			    c->sc_nr, 1, SCMP_A0_32(SCMP_CMP_EQ,
+			    (uint32_t)sb_children[i]))) != 0)
+				return (err);
+		return (0);
 	case SB_FILTER:
 		return (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, c->sc_nr, 1,
 		    SCMP_A0_32(SCMP_CMP_EQ, SECCOMP_SET_MODE_FILTER)));

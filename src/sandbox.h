@@ -16,6 +16,7 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 /* Which threads a rule serves (a bit each). */
 enum sandbox_role {
@@ -40,6 +41,11 @@ enum sandbox_need {
 void	sandbox_init(const char *prog, void (*cleanup)(void), bool debug);
 /* Ask for the rules a need adds; before sandbox_install(). */
 void	sandbox_need(unsigned needs);
+/*
+ * A child process khyve may signal and reap after set-up (kill and wait4
+ * take no other pid).  Returns 0 or -ENOMEM.
+ */
+int	sandbox_allow_child(pid_t pid);
 
 /*
  * Load a filter allowing the rows of any role in roles (SANDBOX_* bits):

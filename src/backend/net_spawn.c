@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "backend/net_spawn.h"
+#include "sandbox.h"
 
 /* Copies of the caller's fds above every number the child sets. */
 #define NET_SPAWN_HIGH	(NET_SPAWN_FD0 + NET_SPAWN_FDS_MAX)
@@ -154,7 +155,9 @@ net_spawn(const struct net_spawn *sp, pid_t *pidp)
 	if (r == (ssize_t)sizeof(e)) {
 		net_spawn_reap(&pid);
 		error = -e;
-	} else
+	} else if ((error = sandbox_allow_child(pid)) != 0)
+		net_spawn_reap(&pid);
+	else
 		*pidp = pid;
 out:
 	for (i = 0; i < 2; i++)

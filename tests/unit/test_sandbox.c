@@ -230,7 +230,7 @@ static int
 do_kill_sys(void)
 {
 	/* A SIGSYS someone sends goes to the handler that was there. */
-	kill(getpid(), SIGSYS);
+	raise(SIGSYS);
 	return (41);
 }
 
@@ -247,6 +247,51 @@ TEST(foreign_sigsys_goes_to_old_handler)
 	sigaction(SIGSYS, &old, NULL);
 	CHECK(WIFEXITED(status));
 	CHECK_EQ(WEXITSTATUS(status), 40);
+}
+
+static pid_t victim;
+
+static int
+do_kill_children(void)
+{
+	/* A child of sandbox_allow_child() may be signalled and reaped... */
+	if (kill(victim, SIGKILL) != 0 || waitpid(victim, NULL, 0) != victim)
+		return (70);
+	/* ...any other process not (init, here): this stops us. */
+	(void)kill(1, 0);
+	return (71);
+}
+
+TEST(kill_only_children)
+{
+	int p[2], status;
+	const char *why;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe(p) != 0)
+		TEST_SKIP("pipe: %s", strerror(errno));
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		close(p[0]);
+		dup2(p[1], STDERR_FILENO);
+		if ((victim = fork()) == 0) {
+			pause();
+			_exit(0);
+		}
+		sandbox_init("test", NULL, false);
+		if (sandbox_allow_child(victim) != 0 ||
+		    sandbox_install(VM, true, NULL, &why) != 0)
+			_exit(99);
+		_exit(do_kill_children());
+	}
+	close(p[1]);
+	n = read(p[0], errbuf, sizeof(errbuf) - 1);
+	errbuf[n > 0 ? n : 0] = '\0';
+	close(p[0]);
+	waitpid(pid, &status, 0);
+	check_stopped(status, "kill");
 }
 
 TEST(allowlist_size)
