@@ -586,6 +586,9 @@ sandbox_become(const char *name, const char **why)
 	*why = "no such user in /etc/passwd";
 	if ((err = sb_lookup(name, &uid, &gid)) != 0)
 		return (err);
+	/* Already that user, and not root: nothing to give up. */
+	if (uid != 0 && getuid() == uid && geteuid() == uid)
+		return (0);
 	*why = "cannot become that user (it takes root)";
 	if (setgroups(0, NULL) != 0 || setresgid(gid, gid, gid) != 0 ||
 	    setresuid(uid, uid, uid) != 0)

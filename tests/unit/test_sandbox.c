@@ -369,6 +369,9 @@ TEST(become)
 	if (pid == 0) {
 		if (sandbox_become("nobody", &why) != 0)
 			_exit(60);
+		/* Naming the user it already is changes nothing. */
+		if (sandbox_become("nobody", &why) != 0)
+			_exit(62);
 		_exit(sandbox_become("root", &why) == -EPERM ? 0 : 61);
 	}
 	waitpid(pid, &status, 0);
