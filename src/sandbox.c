@@ -112,8 +112,12 @@ static const struct sb_call sb_calls[] = {
 	 */
 	{ SYS_poll,		M | V | S, SB_ANY, 0 },
 	{ SYS_ppoll,		S, SB_ANY, 0 },
-	/* Timers switched on and off (halt tick, console stalls). */
-	{ SYS_timerfd_settime,	M, SB_ANY, 0 },
+	/*
+	 * Timers switched on and off: the halt tick, console stalls; on a
+	 * vCPU thread, by guest writes (RTC and ACPI PM timer interrupts,
+	 * virtio-rnd's rate limit reset with the device).
+	 */
+	{ SYS_timerfd_settime,	M | V, SB_ANY, 0 },
 	/* Console sockets (unix=, tcp=) take a new client. */
 	{ SYS_accept4,		M | S, SB_ANY, 0 },
 	{ SYS_accept,		S, SB_ANY, 0 },
@@ -172,8 +176,8 @@ static const struct sb_call sb_calls[] = {
 	{ SYS_wait4,		M, SB_CHILD, 0 },
 	/* The clock, where the vDSO falls back to the kernel. */
 	{ SYS_clock_gettime,	M | V | S, SB_ANY, 0 },
-	/* glib's hash tables seed themselves. */
-	{ SYS_getrandom,	S, SB_ANY, 0 },
+	/* virtio-rnd's worker fills the guest's buffers; glib seeds its hashes. */
+	{ SYS_getrandom,	M | S, SB_ANY, 0 },
 	/* A system call interrupted by a signal, restarted. */
 	{ SYS_restart_syscall,	M | V | S, SB_ANY, 0 },
 	/*

@@ -434,6 +434,12 @@ bnet_ok=('^BENCH net ip=10\.0\.2\.15 dst=10\.0\.2\.2:9000 ' '^BENCH ready$' \
 QARGS="-netdev user,id=n0 -device virtio-net-pci,netdev=n0" qemu bench_net \
     bench_net "go=0 tests=txl,txs tx_count=64 pm1a_cnt=0x604 s5=0" \
     guest-shutdown "${bnet_ok[@]}"
+# ---- virtio-rnd (vrnd.c): buffers filled, a chain, MSI-X; QEMU's
+# virtio-rng-pci for the same guest. ----
+vrnd_ok=('^vrnd: 4 buffers of 64 bytes filled, all different$' \
+    '^vrnd: a chain of 3 buffers: 117 bytes$' '^vrnd: ok$' "${ok[@]}")
+QARGS="-device virtio-rng-pci" qemu vrnd vrnd "" guest-shutdown \
+    '^vrnd: device 1005, modern' '^vrnd: by MSI-X: 64 bytes' "${vrnd_ok[@]}"
 # boot64 has no PVH note: QEMU's -kernel cannot load it (docs/testing.md).
 qemu_start
 
@@ -906,6 +912,10 @@ else
 fi
 tests/guest/sandbox.sh "$BUILD" || failed=1
 
+KOPTS="-s 3,virtio-rnd" khyve vrnd vrnd 1 1 "mode=modern" \
+    '^vrnd: device 1005, modern' '^vrnd: by MSI-X: 64 bytes' "${vrnd_ok[@]}"
+KOPTS="-s 3,virtio-rnd" khyve vrnd-legacy vrnd 1 1 "mode=legacy" \
+    '^vrnd: device 1005, legacy' "${vrnd_ok[@]}"
 KOPTS="-s 3,virtio-net,slirp" khyve bench_net bench_net 1 1 \
     "go=0 tests=txl,txs tx_count=64 pm1a_cnt=0x404 s5=5" "${bnet_ok[@]}"
 
