@@ -725,6 +725,11 @@ TEST(helper_confined)
 	CHECK(nfd >= 4);
 	CHECK(proc_status(pid, "NoNewPrivs", val, sizeof(val)));
 	CHECK_STR(val + strspn(val, " \t"), "1");
+	/* Its own seccomp filter (SANDBOX_SLIRP), one. */
+	CHECK(proc_status(pid, "Seccomp", val, sizeof(val)));
+	CHECK_STR(val + strspn(val, " \t"), "2");
+	CHECK(proc_status(pid, "Seccomp_filters", val, sizeof(val)));
+	CHECK_STR(val + strspn(val, " \t"), "1");
 	if (getuid() == 0 && (pw = getpwnam("nobody")) != NULL) {
 		snprintf(want, sizeof(want), "%u", (unsigned)pw->pw_uid);
 		CHECK(proc_status(pid, "Uid", val, sizeof(val)));
@@ -739,6 +744,28 @@ TEST(helper_confined)
 		printf("  not root: the privilege drop is not exercised\n");
 	close(pp[0]);
 	close(pp[1]);
+	netbe_cleanup(be);
+	config_fini();
+}
+
+/* -o sandbox=false reaches the helper: it installs no filter then. */
+TEST(helper_sandbox_off)
+{
+	struct net_backend *be;
+	struct config_node *n;
+	char val[64];
+	pid_t pid;
+
+	NEED_HELPER();
+	n = node(NULL);
+	CHECK_EQ(config_set(NULL, "sandbox", "false"), 0);
+	CHECK_EQ(start(&be, n), 0);
+	if (be == NULL)
+		return;
+	pid = child_pid();
+	CHECK(pid > 0);
+	CHECK(proc_status(pid, "Seccomp", val, sizeof(val)));
+	CHECK_STR(val + strspn(val, " \t"), "0");
 	netbe_cleanup(be);
 	config_fini();
 }
