@@ -420,8 +420,16 @@ sb_add(scmp_filter_ctx ctx, const struct sb_call *c, unsigned role)
 		for (i = 0; i < nitems(sb_ioctls); i++) {
 			if (!(sb_ioctls[i].si_roles & role))
 				continue;
-			/* The kernel takes the request as an unsigned int. */
+			/*
+			 * The kernel takes the request as an unsigned int.
+			 * KVM_RUN's masked comparison (the same test) comes
+			 * first in libseccomp's tree, ahead of the plain ones:
+			 * 31 filter instructions per exit instead of 129
+			 * (both filters of a vCPU thread).
+			 */
 			err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, c->sc_nr, 1,
+			    sb_ioctls[i].si_req == KVM_RUN ?
+			    SCMP_A1_64(SCMP_CMP_MASKED_EQ, 0xffffffffu, KVM_RUN) :
 			    SCMP_A1_32(SCMP_CMP_EQ,
 			    (uint32_t)sb_ioctls[i].si_req));
 			if (err != 0)
@@ -527,6 +535,15 @@ sandbox_install(unsigned role, bool all_threads, const char *label,
 		return (-ENOMEM);
 	*why = "seccomp_attr_set";
 	if ((err = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0)) != 0)
+		goto out;
+	/*
+	 * The hot call first: a vCPU's KVM_RUN, once per exit, runs every
+	 * filter it has (the others are cached by the kernel as always
+	 * allowed when no argument is checked); then a binary tree.
+	 */
+	*why = "seccomp_syscall_priority";
+	if ((err = seccomp_syscall_priority(ctx, SCMP_SYS(ioctl), 255)) != 0 ||
+	    (err = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2)) != 0)
 		goto out;
 	*why = "seccomp_rule_add";
 	for (i = 0; i < nitems(sb_calls); i++)
