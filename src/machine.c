@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,7 +62,7 @@ machine_exit_status(enum vm_suspend_how how)
 	}
 }
 
-void
+bool
 machine_suspend(enum vm_suspend_how how)
 {
 	struct machine *m = &machine;
@@ -71,13 +70,14 @@ machine_suspend(enum vm_suspend_how how)
 	uint64_t one = 1;
 
 	if (how == VM_SUSPEND_NONE)
-		return;
+		return (false);
 	if (!__atomic_compare_exchange_n(&m->m_fate, &expected, (int)how, false,
 	    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
-		return;
+		return (false);
 	vcpus_kick_all(m);
 	if (m->m_fatefd >= 0)
 		(void)write(m->m_fatefd, &one, sizeof(one));
+	return (true);
 }
 
 /* devctx callbacks: the KVM side of interrupt lines, MSI and suspend. */
@@ -474,7 +474,11 @@ fate_cb(int fd, enum ev_type type, void *arg)
 
 	(void)read(fd, &v, sizeof(v));
 	vcpus_join(m);
+	/* Whatever the fate: what the guest wrote reaches the disks. */
+	pci_stop();
 	how = __atomic_load_n(&m->m_fate, __ATOMIC_SEQ_CST);
+	if (m->m_stopwhy != NULL)
+		log_warnx("%s: VM stopped", m->m_stopwhy);
 	boot_timer_mark("exit");
 	mevent_stop(machine_exit_status(how));
 }
@@ -483,85 +487,6 @@ static void
 halt_tick_cb(int fd, enum ev_type type, void *arg)
 {
 	vcpus_halt_tick(arg);
-}
-
-
-/*
- * SIGTERM: press the ACPI power button (bhyve does the same).  A SIGTERM
- * during set-up waits in its signalfd and presses the button once the
- * event loop runs.
- */
-static void
-sigterm_cb(int sig, enum ev_type type, void *arg)
-{
-	struct machine *m = arg;
-
-	log_info("SIGTERM: pressing the power button");
-	if (m->m_pm != NULL)
-		acpipm_power_button(m->m_pm);
-}
-
-/* SIGUSR2: print the vCPUs' registers (bhyvectl --get-all, roughly). */
-static void
-sigusr2_cb(int sig, enum ev_type type, void *arg)
-{
-	struct machine *m = arg;
-
-	if (m->m_vcpus == NULL)
-		return;
-	machine_print_stats();
-	vcpus_dump(m);
-}
-
-/*
- * Every other signal whose default action ends the process: put the
- * terminal back (and remove console sockets), then die of the signal as
- * before, so the parent sees the same status and a core is still dumped
- * for SIGQUIT, SIGSEGV and the like.  Runs in any thread (the faults
- * arrive on the thread that caused them; the others on the one thread
- * that does not block them), before or after set-up; async-signal-safe.
- */
-static void
-sig_die(int sig)
-{
-	tty_signal_cleanup();
-	signal(sig, SIG_DFL);
-	raise(sig);		/* blocked while the handler runs... */
-	/* ...so it is delivered on return, with the default action. */
-}
-
-static const int die_signals[] = {
-	SIGHUP, SIGINT, SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE,
-	SIGUSR1, SIGSEGV, SIGALRM, SIGSTKFLT, SIGXCPU, SIGXFSZ, SIGVTALRM,
-	SIGPROF, SIGIO, SIGPWR, SIGSYS,
-};
-
-void
-machine_signals_init(void)
-{
-	struct machine *m = &machine;
-	struct sigaction sa;
-	size_t i;
-	int sig;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = sig_die;
-	sigfillset(&sa.sa_mask);	/* one handler at a time */
-	for (i = 0; i < nitems(die_signals); i++)
-		if (sigaction(die_signals[i], &sa, NULL) < 0)
-			fatal(KHYVE_EXIT_ERROR, "sigaction %d", die_signals[i]);
-	/* Real-time signals end the process by default too (signal(7)). */
-	for (sig = SIGRTMIN; sig <= SIGRTMAX; sig++)
-		(void)sigaction(sig, &sa, NULL);
-	/*
-	 * A reader going away (a console pipe, stderr) must not kill the VM:
-	 * writes fail with EPIPE instead and the output is discarded.  A
-	 * program khyve starts must put SIGPIPE back: exec keeps SIG_IGN.
-	 */
-	(void)signal(SIGPIPE, SIG_IGN);
-	if (mevent_add(SIGTERM, EVF_SIGNAL, sigterm_cb, m) == NULL ||
-	    mevent_add(SIGUSR2, EVF_SIGNAL, sigusr2_cb, m) == NULL)
-		fatal(KHYVE_EXIT_ERROR, "event loop set-up");
 }
 
 /*
@@ -611,6 +536,7 @@ machine_start(void)
 	    mevent_add(HALT_TICK_MS, EVF_TIMER, halt_tick_cb, m) == NULL)
 		fatal(KHYVE_EXIT_ERROR, "event loop set-up");
 	boot_timer_mark("first KVM_RUN");
+	machine_signals_start();
 	error = vcpus_start(m);
 	if (error != 0) {
 		errno = -error;

@@ -76,6 +76,7 @@ struct machine {
 	int		m_fate;		/* enum vm_suspend_how (atomic) */
 	int		m_fatefd;	/* eventfd: fate decided */
 	struct acpipm_softc *m_pm;	/* for the power button */
+	const char	*m_stopwhy;	/* machine_stop()'s reason, or NULL */
 	bool		m_pvm_quirks;	/* x86.pvm_quirks */
 	uint64_t	m_timer_min_us;	/* x86.pvm_timer_min_us (0: off) */
 	struct pvm_state m_pvm;		/* SYSCALL repair (PVM hosts) */
@@ -101,9 +102,23 @@ void	machine_signals_init(void);
 void	machine_start(void);
 /*
  * Decide the VM's fate (first caller wins), kick every vCPU out of the
- * guest and wake the event loop, which joins them and exits.
+ * guest and wake the event loop, which joins them, stops the devices
+ * (pci_stop: disks synced) and exits.  True for the call that decided.
  */
-void	machine_suspend(enum vm_suspend_how how);
+bool	machine_suspend(enum vm_suspend_how how);
+/*
+ * Stop the VM from outside (SIGINT, a second SIGTERM, poweroff.grace
+ * running out) as a guest power-off would (exit status 1), and have the
+ * event loop print "khyve: WHY: VM stopped" once the vCPUs are joined and
+ * the disks synced.  Nothing happens once the fate is decided.  On the
+ * event-loop thread only; why must stay valid.
+ */
+void	machine_stop(const char *why);
+/*
+ * The vCPUs are about to start: from now on SIGINT stops the VM through
+ * the event loop (before, it ends khyve at once: nothing has run).
+ */
+void	machine_signals_start(void);
 /* Print the statistics when the stats key is true. */
 void	machine_report(void);
 /* Print the statistics (also on SIGUSR2). */

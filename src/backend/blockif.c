@@ -429,6 +429,14 @@ blockif_close(struct blockif *bc)
 	free(bc);
 }
 
+int
+blockif_sync(struct blockif *bc)
+{
+	if (bc->bc_rdonly)
+		return (0);
+	return (fdatasync(bc->bc_fd) == 0 ? 0 : -errno);
+}
+
 uint64_t
 blockif_size(const struct blockif *bc)
 {

@@ -116,6 +116,15 @@ int	blockif_open(struct config_node *nvl, const char *ident,
 /* Close the disk.  Every queue must have been closed.  NULL is a no-op. */
 void	blockif_close(struct blockif *bc);
 
+/*
+ * Put every write that has completed (its callback ran, or it was
+ * quiesced) on stable storage: fdatasync(2) of the image, as a FLUSH
+ * would.  For the machine stopping the VM; call it from any thread once
+ * the disk's queues are quiesced.  A read-only disk has nothing to sync.
+ * Returns 0 or -errno (no message).
+ */
+int	blockif_sync(struct blockif *bc) __must_check;
+
 /* Size in bytes: a multiple of blockif_sectsz() (a file is rounded up). */
 uint64_t blockif_size(const struct blockif *bc);
 /* Logical sector size in bytes (512..32768, a power of two). */

@@ -86,7 +86,7 @@ blockif_exec(struct blockif *bc, struct blockif_req *br)
 		return (blockif_exec_xfer(bc, br));
 	case BLOCKIF_OP_FLUSH:
 		/* Covers every write that returned before it (blockif.h). */
-		return (fdatasync(bc->bc_fd) == 0 ? 0 : -errno);
+		return (blockif_sync(bc));
 	case BLOCKIF_OP_DISCARD:
 	case BLOCKIF_OP_WRITE_ZEROES:
 		return (blockif_exec_delete(bc, br));

@@ -354,6 +354,21 @@ pci_init(const struct devctx *dc, const struct pci_windows *win)
 }
 
 void
+pci_stop(void)
+{
+	struct pci_devinst *pi;
+	int b, i;
+
+	for (b = 0; b < PCI_MAXBUSES; b++)
+		for (i = 0; pci_buses[b] != NULL &&
+		    i < PCI_MAXSLOTS * PCI_MAXFUNCS; i++) {
+			pi = pci_buses[b][i];
+			if (pi != NULL && pi->pi_d->pe_stop != NULL)
+				pi->pi_d->pe_stop(pi);
+		}
+}
+
+void
 pci_fini(void)
 {
 	struct pci_devinst *pi;

@@ -84,6 +84,14 @@ struct pci_devemu {
 	 * be NULL (nothing to free).
 	 */
 	void	(*pe_fini)(struct pci_devinst *pi);
+	/*
+	 * The VM has stopped for good (khyve is about to exit, whatever
+	 * the guest's fate): finish what the device still has in flight
+	 * and put what the guest wrote on stable storage (a disk completes
+	 * its requests and syncs its image).  No vCPU runs; the VM and
+	 * guest RAM are still there.  Nothing need be freed.  May be NULL.
+	 */
+	void	(*pe_stop)(struct pci_devinst *pi);
 };
 #define PCI_EMUL_SET(x)		DATA_SET(pci_devemu_set, x)
 /* The set itself: walk it with SET_FOREACH(pdpp, pci_devemu_set). */
@@ -222,6 +230,9 @@ int	pci_init(const struct devctx *dc, const struct pci_windows *win)
  * its pe_fini.  The next pci_init starts afresh.
  */
 void	pci_fini(void);
+
+/* Call every device's pe_stop (the machine, once the vCPUs are joined). */
+void	pci_stop(void);
 
 /* ---- BARs (pci_bar.c) ---- */
 

@@ -168,6 +168,14 @@ int	virtio_pci_init(struct virtio_softc *vs, struct pci_devinst *pi,
  */
 void	virtio_pci_fini(struct virtio_softc *vs);
 
+/*
+ * Stop the worker thread and wait for it (the first step of
+ * virtio_pci_fini), so that the caller owns what the worker owned: for a
+ * device's pe_stop.  Nothing else is taken down; a stopped worker stays
+ * stopped.  Safe when there is none.
+ */
+void	virtio_worker_stop(struct virtio_softc *vs);
+
 /* The queue's ring, for vq_getchain() and friends. */
 static inline struct vqueue *
 virtio_vq(struct virtio_softc *vs, int q)

@@ -449,6 +449,34 @@ vblk_fini(struct pci_devinst *pi)
 	pi->pi_arg = NULL;
 }
 
+/*
+ * pe_stop: as vblk_fini up to the disk, without freeing anything: with
+ * the worker stopped, every request still with the disk completes (its
+ * status goes to the used ring), then the image is synced, so that each
+ * write the guest was told of, or had handed to the disk, is on stable
+ * storage when khyve exits.
+ */
+static void
+vblk_stop(struct pci_devinst *pi)
+{
+	struct virtio_softc *vs = pi->pi_arg;
+	struct vblk_softc *sc;
+	int i, error;
+
+	if (vs == NULL)
+		return;
+	sc = vs->vs_dev;
+	virtio_worker_stop(&sc->vb_vs);
+	for (i = 0; i < sc->vb_nqueues; i++)
+		blockif_queue_quiesce(sc->vb_q[i].bq);
+	error = blockif_sync(sc->vb_bc);
+	if (error != 0) {
+		errno = -error;
+		log_warn("%s: cannot sync the disk", pi->pi_name);
+	} else
+		log_info("%s: disk synced", pi->pi_name);
+}
+
 /* "PATH[,opts]" (bhyve's blockif_legacy_config()). */
 static int
 vblk_legacy_config(struct config_node *nvl, const char *opts)
@@ -481,6 +509,7 @@ const struct pci_devemu pci_de_vblk = {
 	.pe_init = vblk_init,
 	.pe_legacy_config = vblk_legacy_config,
 	.pe_fini = vblk_fini,
+	.pe_stop = vblk_stop,
 	VIRTIO_PCI_HOOKS,
 };
 PCI_EMUL_SET(pci_de_vblk);

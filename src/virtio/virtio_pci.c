@@ -404,21 +404,28 @@ virtio_worker_start(struct virtio_softc *vs)
 }
 
 void
+virtio_worker_stop(struct virtio_softc *vs)
+{
+	uint64_t one = 1;
+
+	if (vs->vs_ops == NULL || !vs->vs_thread_started)
+		return;
+	if (write(vs->vs_stopfd, &one, sizeof(one)) != sizeof(one))
+		log_warn("%s: worker: cannot stop it", vs->vs_pi->pi_name);
+	else
+		pthread_join(vs->vs_thread, NULL);
+	vs->vs_thread_started = false;
+}
+
+void
 virtio_pci_fini(struct virtio_softc *vs)
 {
 	struct virtio_worker_fd *wf;
-	uint64_t one = 1;
 	int i;
 
 	if (vs->vs_ops == NULL)
 		return;			/* virtio_pci_setup never got going */
-	if (vs->vs_thread_started) {
-		if (write(vs->vs_stopfd, &one, sizeof(one)) != sizeof(one))
-			log_warn("%s: worker: cannot stop it", vs->vs_pi->pi_name);
-		else
-			pthread_join(vs->vs_thread, NULL);
-		vs->vs_thread_started = false;
-	}
+	virtio_worker_stop(vs);
 	/* pci_fini stops the BARs first; anyone else may not have. */
 	if (vs->vs_notify_on)
 		virtio_pci_baraddr(vs->vs_pi, VIRTIO_MODERN_BAR, false,

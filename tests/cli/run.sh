@@ -69,6 +69,14 @@ expect console-timeout-garbage 64 'console.stall_timeout' -- "${base[@]}" \
     -o console.stall_timeout=soon --kernel "$work/text" vm
 expect console-timeout-range 64 'console.drain_timeout' -- "${base[@]}" \
     -o console.drain_timeout=3601 --kernel "$work/text" vm
+expect grace-negative 64 '^khyve: poweroff.grace: -1 seconds' -- \
+    "${base[@]}" -o poweroff.grace=-1 --kernel "$work/text" vm
+expect grace-garbage 64 'poweroff.grace' -- "${base[@]}" \
+    -o poweroff.grace=abc --kernel "$work/text" vm
+expect grace-huge 64 '^khyve: poweroff.grace: 86401 seconds' -- \
+    "${base[@]}" -o poweroff.grace=86401 --kernel "$work/text" vm
+expect grace-overflow 64 'poweroff.grace' -- "${base[@]}" \
+    -o poweroff.grace=99999999999999999999 --kernel "$work/text" vm
 expect lpc-without-bridge 64 'LPC' -- -l com1,stdio -s 0,hostbridge \
     --kernel "$BUILD/guest/hello.elf" vm
 expect vcon-no-path 64 '^khyve: virtio-console: port port1: no path' -- \

@@ -13,6 +13,15 @@
  * and "DURABLE done" after the last block of the disk (or blocks=M), and
  * powers off.
  *
+ * With "edges" it first checks the end of the disk, whatever its size
+ * (the image need not be a whole number of blocks): a write of one sector
+ * at the sector after the last, and one of two sectors across the end,
+ * must fail with IOERR; then it writes "durable last sector" (padded
+ * with spaces to 511 bytes, then a newline) to the last sector, FLUSHes
+ * and prints "EDGES ok".  With "noflush" it sends no FLUSH and prints
+ * "WROTE n" once each batch has completed instead of "FLUSHED n" (the
+ * SIGINT test, signals.py: khyve syncs the disk when it stops the VM).
+ *
  * The runner kills the monitor at a random moment and then checks the
  * image: every block up to the last "FLUSHED n" it saw must be there,
  * byte for byte; a block after it may be there or still zero (it may
@@ -67,6 +76,44 @@ reap(unsigned n, const char *what)
 	return (0);
 }
 
+/* One request of the sectors of d at sector; its status (0xff: none). */
+static uint8_t
+one_io(uint32_t type, uint64_t sector, struct virtq_buf *d)
+{
+	uint8_t status;
+	uint32_t len;
+
+	if (vblk_submit(&blk, type, sector, d, d != NULL ? 1 : 0, 0) < 0)
+		return (0xff);
+	virtq_kick(&blk.vq);
+	if (vblk_reap(&blk, VIRTQ_POLL, WAIT_MS, &status, &len) < 0)
+		return (0xff);
+	return (status);
+}
+
+/* "edges": nothing is written past the end of the disk (see above). */
+static int
+edges(uint8_t *p)
+{
+	uint64_t cap = blk.capacity;
+	struct virtq_buf d = { p, 2 * VBLK_SECTOR, 0 };
+	uint8_t st;
+
+	memset(p, 'X', 2 * VBLK_SECTOR);
+	st = one_io(VBLK_T_OUT, cap - 1, &d);
+	GCHECK_EQ(st, VBLK_S_IOERR);
+	d.len = VBLK_SECTOR;
+	st = one_io(VBLK_T_OUT, cap, &d);
+	GCHECK_EQ(st, VBLK_S_IOERR);
+	snprintf((char *)p, VBLK_SECTOR, "%-511s", "durable last sector");
+	p[VBLK_SECTOR - 1] = '\n';
+	GCHECK_EQ(one_io(VBLK_T_OUT, cap - 1, &d), VBLK_S_OK);
+	GCHECK_EQ(one_io(VBLK_T_FLUSH, 0, NULL), VBLK_S_OK);
+	printf("EDGES %s (last sector %llu)\n", (kit_failures != 0) ? "FAILED" :
+	    "ok", (unsigned long long)(cap - 1));
+	return ((kit_failures != 0) ? -1 : 0);
+}
+
 int
 guest_main(void)
 {
@@ -74,6 +121,7 @@ guest_main(void)
 	struct virtq_buf d;
 	uint64_t nblocks, seq = 0, i, n;
 	unsigned batch = (unsigned)arg_get_u64("batch", 8);
+	int noflush = arg_get("noflush") != NULL;
 
 	if (batch == 0 || batch > BATCH_MAX)
 		batch = 8;
@@ -95,6 +143,8 @@ guest_main(void)
 	}
 	printf("DURABLE start blocks=%llu batch=%u\n",
 	    (unsigned long long)nblocks, batch);
+	if (arg_get("edges") != NULL && edges(buf[0]) != 0)
+		return (1);
 	while (seq < nblocks) {
 		n = nblocks - seq < batch ? nblocks - seq : batch;
 		for (i = 0; i < n; i++) {
@@ -110,6 +160,10 @@ guest_main(void)
 		if (reap((unsigned)n, "write") != 0)
 			return (1);
 		seq += n;
+		if (noflush) {
+			printf("WROTE %llu\n", (unsigned long long)(seq - 1));
+			continue;
+		}
 		if (vblk_submit(&blk, VBLK_T_FLUSH, 0, NULL, 0, 0) < 0)
 			return (1);
 		virtq_kick(&blk.vq);

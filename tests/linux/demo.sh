@@ -39,11 +39,12 @@ The guest is on a user-mode network (virtio-net, slirp: no root needed)
 and runs a web server; from another terminal, once it says so:
   curl http://127.0.0.1:$http_port/
 From another terminal, \`kill -TERM <khyve pid>\` presses the ACPI power
-button: the guest shuts down cleanly.
+button: the guest shuts down cleanly (slowly on a nested host: the demo
+gives it 10 minutes, -o poweroff.grace=600, before khyve stops the VM).
 
 EOF
 
 exec "$khyve" -c 2 -m 512M -u -s 0,hostbridge -s 31,lpc -l com1,stdio \
     -s "2,virtio-net,slirp,hostfwd=tcp:127.0.0.1:$http_port-:80" \
     --kernel "$cache/vmlinuz" --initrd "$cache/demo.cpio" \
-    --cmdline "console=ttyS0" "$@" demo
+    --cmdline "console=ttyS0" -o poweroff.grace=600 "$@" demo

@@ -2,7 +2,9 @@
  * test_virtio_fini.c: virtio devices torn down by pci_fini() (pe_fini,
  * virtio_pci_fini): 100 cycles of creating virtio-rnd and virtio-blk on
  * a fake machine, driving a request through each, leaving disk reads in
- * flight on every other cycle, and destroying them.  Afterwards the
+ * flight on every other cycle, stopping them first with pci_stop() (as
+ * the machine does when the VM ends: pe_stop) on every fourth, and
+ * destroying them.  Afterwards the
  * process has the file descriptors and threads it had before: the
  * worker threads were joined, the queue eventfds, epoll and stop fds,
  * the disk, its queues and the rnd timer closed.
@@ -153,6 +155,10 @@ cycle(int i)
 		vdrv_notify(&b, 0);
 	}
 
+	if (i % 4 == 3) {
+		pci_stop();
+		pci_stop();		/* a stopped device stays stopped */
+	}
 	pci_fini();
 	fake_vm_fini(&fv);
 	config_fini();
