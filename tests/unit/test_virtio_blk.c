@@ -2,7 +2,8 @@
  * test_virtio_blk.c: virtio-blk on a temporary image through the test
  * driver (vdriver.h): the configuration space, read, write, flush,
  * GET_ID, discard and write-zeroes against the file's bytes, requests
- * past the end, unaligned and malformed requests, a read-only disk, a
+ * past the end (and at the end of an image that is not a whole number
+ * of sectors), unaligned and malformed requests, a read-only disk, a
  * header split across descriptors, indirect chains, a reset with
  * requests in flight and multiple queues; for both disk engines.
  * The request parser alone: every row of a table of hostile headers.
@@ -37,6 +38,7 @@ extern const struct pci_devemu pci_de_vblk;
 static struct fake_vm fv;
 static struct vdrv d;
 static char img[64];
+static int img_size = DISK;		/* make_image()'s */
 static uint16_t avail_idx, used_seen;
 static const struct pci_windows win = {
 	.io_base = IO_PCI_IOBASE, .io_limit = IO_PCI_IOLIMIT,
@@ -44,7 +46,7 @@ static const struct pci_windows win = {
 	.mem64_base = 32 * GiB, .mem64_limit = 64 * GiB,
 };
 
-/* An image of DISK bytes, byte i = i * 7 mod 251. */
+/* An image of img_size bytes, byte i = i * 7 mod 251. */
 static void
 make_image(void)
 {
@@ -56,7 +58,7 @@ make_image(void)
 	CHECK(fd >= 0 && b != NULL);
 	for (i = 0; i < DISK; i++)
 		b[i] = (uint8_t)(i * 7 % 251);
-	CHECK_EQ(write(fd, b, DISK), DISK);
+	CHECK_EQ(write(fd, b, img_size), img_size);
 	close(fd);
 	free(b);
 }
@@ -270,6 +272,62 @@ blk_io(const char *engine)
 	CHECK_EQ(req(0, VIRTIO_BLK_T_IN, 0, BUF, 512, true), 513);
 	CHECK_EQ(status(0), VIRTIO_BLK_S_OK);
 	teardown();
+}
+
+/*
+ * The end of the disk, on an image of DISK - 100 bytes (not a whole
+ * sector): a disk of DISK / 512 sectors whose last one reads as zeroes
+ * past the file's end (docs/config.md, "Block devices").  A write at the
+ * sector after the last, or one across the end, fails with IOERR and
+ * leaves the file as it was; a write of the last sector extends the file
+ * to the end of the disk and no further.
+ */
+static void
+end_of_disk(const char *engine)
+{
+	uint8_t *last;
+	struct stat st;
+	uint64_t cap;
+	int i;
+
+	img_size = DISK - 100;
+	setup(engine, NULL, NULL);
+	img_size = DISK;
+	last = fv.ram + BUF + 4096;
+	cap = vdrv_config(&d, 0, 8);
+	CHECK_EQ(cap, DISK / 512);
+	memset(fv.ram + BUF, 0x33, 1024);
+	CHECK_EQ(req(0, VIRTIO_BLK_T_OUT, cap, BUF, 512, false), 1);
+	CHECK_EQ(status(0), VIRTIO_BLK_S_IOERR);
+	CHECK_EQ(req(3, VIRTIO_BLK_T_OUT, cap - 1, BUF, 1024, false), 1);
+	CHECK_EQ(status(3), VIRTIO_BLK_S_IOERR);
+	CHECK_EQ(req(6, VIRTIO_BLK_T_OUT, ~0ULL / 512, BUF, 512, false), 1);
+	CHECK_EQ(status(6), VIRTIO_BLK_S_IOERR);
+	CHECK_EQ(stat(img, &st), 0);
+	CHECK_EQ(st.st_size, DISK - 100);
+	memset(last, 0xee, 512);
+	CHECK_EQ(req(9, VIRTIO_BLK_T_IN, cap - 1, BUF + 4096, 512, true), 513);
+	CHECK_EQ(status(9), VIRTIO_BLK_S_OK);
+	for (i = 0; i < 512; i++)
+		if (last[i] != (i < 412 ? (uint8_t)((DISK - 512 + i) * 7 % 251) :
+		    0))
+			break;
+	CHECK_EQ(i, 512);
+	CHECK_EQ(req(12, VIRTIO_BLK_T_OUT, cap - 1, BUF, 512, false), 1);
+	CHECK_EQ(status(12), VIRTIO_BLK_S_OK);
+	CHECK_EQ(stat(img, &st), 0);
+	CHECK_EQ(st.st_size, DISK);
+	teardown();
+}
+
+TEST(end_of_disk_io_uring)
+{
+	end_of_disk("io_uring");
+}
+
+TEST(end_of_disk_thread)
+{
+	end_of_disk("thread");
 }
 
 TEST(io_uring_engine)
