@@ -46,7 +46,7 @@
 static unsigned grace_s;		/* poweroff.grace */
 static unsigned sigterms;		/* SIGTERMs taken by the event loop */
 static uint64_t sigterm_ms;		/* when the first one was */
-static struct mevent *grace_ev;		/* the grace timer, once started */
+static struct mevent *grace_ev;		/* the grace timer (disabled until SIGTERM) */
 static char grace_why[80];
 static int sigint_fd = -1;		/* eventfd: SIGINT, once running */
 static int vm_running;			/* atomic: machine_signals_start ran */
@@ -61,8 +61,7 @@ machine_stop(const char *why)
 static void
 grace_cb(int fd, enum ev_type type, void *arg)
 {
-	(void)mevent_delete(grace_ev);
-	grace_ev = NULL;
+	(void)mevent_disable(grace_ev);
 	machine_stop(grace_why);
 }
 
@@ -98,12 +97,7 @@ sigterm_cb(int sig, enum ev_type type, void *arg)
 	log_info("SIGTERM: pressing the power button");
 	if (m->m_pm != NULL)
 		acpipm_power_button(m->m_pm);
-	if (grace_s == 0)
-		return;
-	snprintf(grace_why, sizeof(grace_why), "the guest did not power off "
-	    "within %u s of SIGTERM", grace_s);
-	grace_ev = mevent_add((int)(grace_s * 1000), EVF_TIMER, grace_cb, m);
-	if (grace_ev == NULL)
+	if (grace_ev != NULL && mevent_enable(grace_ev) != 0)
 		log_warn("poweroff.grace: cannot start the timer: waiting for "
 		    "the guest");
 }
@@ -186,6 +180,15 @@ grace_init(void)
 		fatalx(KHYVE_EXIT_USAGE, "poweroff.grace: %" PRId64 " seconds: "
 		    "want 0 (wait for ever) to %d", s, POWEROFF_GRACE_MAX);
 	grace_s = (unsigned)s;
+	if (grace_s == 0)
+		return;
+	snprintf(grace_why, sizeof(grace_why), "the guest did not power off "
+	    "within %u s of SIGTERM", grace_s);
+	/* Made now: the sandbox allows no new timerfd once the guest runs. */
+	grace_ev = mevent_add_disabled((int)(grace_s * 1000), EVF_TIMER,
+	    grace_cb, &machine);
+	if (grace_ev == NULL)
+		fatal(KHYVE_EXIT_ERROR, "poweroff.grace: timer");
 }
 
 void

@@ -92,7 +92,10 @@ static const struct sb_call sb_calls[] = {
 	/* Disk images (the threads engine). */
 	{ SYS_preadv,		M, SB_ANY, 0 },
 	{ SYS_pwritev,		M, SB_ANY, 0 },
-	/* A guest's flush (threads engine; io_uring has its own FSYNC). */
+	/*
+	 * A guest's flush (threads engine; io_uring has its own FSYNC);
+	 * each disk synced when the VM ends (pe_stop).
+	 */
 	{ SYS_fdatasync,	M, SB_ANY, 0 },
 	/* Discard and write-zeroes on image files (threads engine). */
 	{ SYS_fallocate,	M, SB_ANY, 0 },
@@ -113,9 +116,10 @@ static const struct sb_call sb_calls[] = {
 	{ SYS_poll,		M | V | S, SB_ANY, 0 },
 	{ SYS_ppoll,		S, SB_ANY, 0 },
 	/*
-	 * Timers switched on and off: the halt tick, console stalls; on a
-	 * vCPU thread, by guest writes (RTC and ACPI PM timer interrupts,
-	 * virtio-rnd's rate limit reset with the device).
+	 * Timers switched on and off: the halt tick, console stalls, the
+	 * poweroff grace; on a vCPU thread, by guest writes (RTC and ACPI
+	 * PM timer interrupts, virtio-rnd's rate limit reset with the
+	 * device).
 	 */
 	{ SYS_timerfd_settime,	M | V, SB_ANY, 0 },
 	/* Console sockets (unix=, tcp=) take a new client. */
