@@ -46,7 +46,7 @@
 static unsigned grace_s;		/* poweroff.grace */
 static unsigned sigterms;		/* SIGTERMs taken by the event loop */
 static uint64_t sigterm_ms;		/* when the first one was */
-static struct mevent *grace_ev;		/* the grace timer (disabled until SIGTERM) */
+static struct mevent *grace_ev;		/* started by the first SIGTERM */
 static char grace_why[80];
 static int sigint_fd = -1;		/* eventfd: SIGINT, once running */
 static int vm_running;			/* atomic: machine_signals_start ran */
