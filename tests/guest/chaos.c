@@ -73,6 +73,7 @@
 #define SWEEP		(6 * 65536)	/* ports x {r, w} x {1, 2, 4} */
 #define BATCH		4096
 #define GO_MS		60000
+#define STI_PAUSES	500		/* the longest interrupt window */
 
 #define PCIR_COMMAND	0x04
 #define PCIR_BAR(i)	(0x10 + 4 * (i))
@@ -219,6 +220,8 @@ batch_k(long n)
 {
 	const struct rec *r;
 	uint64_t buf, cnt, v;
+	unsigned long seen;
+	unsigned j;
 	long i;
 
 	for (i = 0; i < n; i++) {
@@ -272,7 +275,6 @@ batch_k(long n)
 				outw(r->port, (uint16_t)r->val);
 			else
 				outl(r->port, (uint32_t)r->val);
-			(void)v;
 			break;
 		case R_INS:
 		case R_OUTS:
@@ -306,7 +308,18 @@ batch_k(long n)
 			}
 			break;
 		default:
-			__asm__ volatile("sti; nop; cli" ::: "memory");
+			/* Only when the local APIC holds a request (IRR,
+			 * vectors 32-255): nested KVM delivers it some
+			 * instructions after sti, not at the first boundary. */
+			for (j = 1, v = 0; j < 8 && v == 0; j++)
+				v = mmio_read32(LAPIC + 0x200 + 0x10 * j);
+			if (v == 0)
+				break;
+			seen = irqs;
+			__asm__ volatile("sti" ::: "memory");
+			for (j = 0; j < STI_PAUSES && irqs == seen; j++)
+				cpu_relax();
+			__asm__ volatile("cli" ::: "memory");
 			break;
 		}
 	}
@@ -337,7 +350,7 @@ rec_add(int kind, unsigned size)
 		return (NULL);
 	if (nrec >= BATCH - 1)
 		flush();
-	if ((++done & 255) == 0)
+	if ((++done & 1023) == 0)
 		batch[nrec++].kind = R_STI;	/* an interrupt window */
 	r = &batch[nrec++];
 	r->kind = (uint8_t)kind;
@@ -893,6 +906,33 @@ slot_scribble(uint64_t slot, uint64_t avail, uint16_t n)
 		*(volatile uint16_t *)(uintptr_t)(slot + uoff + 2) = 0;
 }
 
+/*
+ * A well-formed chain at head 0 of n: a device-readable buffer, then one
+ * or two device-writable ones, all in the buffer area; published.  With
+ * a bring-up that a driver would do (the "sane" set-ups), it makes the
+ * device complete requests and send interrupts, which garbage seldom
+ * does.
+ */
+static void
+slot_chain(uint64_t slot, uint64_t avail, uint16_t n)
+{
+	struct virtq_desc *d = (struct virtq_desc *)(uintptr_t)slot;
+	volatile uint16_t *a = (volatile uint16_t *)(uintptr_t)avail;
+	unsigned i, k = n < 3 ? n : 2 + rndn(2);
+
+	for (i = 0; i < k; i++) {
+		d[i].addr = buf_base + rndn((uint32_t)(ram_end - buf_base -
+		    65536));
+		d[i].len = i == 0 ? 16 : 1 + rndn(4096);
+		d[i].flags = (uint16_t)((i + 1 < k ? VIRTQ_DESC_F_NEXT : 0) |
+		    (i > 0 ? VIRTQ_DESC_F_WRITE : 0));
+		d[i].next = (uint16_t)(i + 1);
+	}
+	a[0] = 0;
+	a[2 + a[1] % n] = 0;
+	a[1] = (uint16_t)(a[1] + 1);
+}
+
 static const uint8_t statuses[] = { 0, 1, 3, 0x0b, 0x0f, 0x07, 0x8f,
     0x40 };
 
@@ -910,6 +950,35 @@ mem_write64(uint64_t a, uint64_t v, int qaddr)
 	mem_write(a + 4, 4, v >> 32, qaddr);
 }
 
+/* The driver's side of §3.1.1 with random features, queue q on MSI-X
+ * entry 0 (modern), then a well-formed chain and its notify. */
+static void
+vq_modern_sane(struct fn *f, unsigned q, uint64_t slot, uint64_t c)
+{
+	uint16_t n = q < f->nq ? f->qmax[q] : (uint16_t)qmax_all;
+
+	mem_write(c + CC_STATUS, 1, 0, 0);
+	mem_write(c + CC_STATUS, 1, 3, 0);
+	mem_write(c + CC_GFSEL, 4, 0, 0);
+	mem_write(c + CC_GF, 4, (uint32_t)rnd(), 0);
+	mem_write(c + CC_GFSEL, 4, 1, 0);
+	mem_write(c + CC_GF, 4, 1, 0);		/* VERSION_1 */
+	mem_write(c + CC_STATUS, 1, 0x0b, 0);
+	mem_write(c + CC_QSEL, 2, q, 0);
+	mem_write(c + CC_QSIZE, 2, n, 0);
+	mem_write64(c + CC_QDESC, slot, 1);
+	mem_write64(c + CC_QDRIVER, slot + 16 * qmax_all, 0);
+	mem_write64(c + CC_QDEVICE, slot + uoff, 1);
+	mem_write(c + CC_QMSIX, 2, 0, 0);
+	mem_write(c + CC_MSIX, 2, 0, 0);
+	mem_write(c + CC_QENABLE, 2, 1, 0);
+	mem_write(c + CC_STATUS, 1, 0x0f, 0);
+	slot_chain(slot, slot + 16 * qmax_all, n);
+	if (f->nbar >= 0 && q < f->nq)
+		mem_write(bar_addr(f, (unsigned)f->nbar) + f->noff +
+		    (uint64_t)f->qnoff[q] * f->nmult, 2, q, 0);
+}
+
 static void
 vq_modern(struct fn *f, unsigned q, uint64_t slot)
 {
@@ -917,6 +986,10 @@ vq_modern(struct fn *f, unsigned q, uint64_t slot)
 	uint64_t desc, avail, used;
 	uint16_t max = q < f->nq ? f->qmax[q] : (uint16_t)qmax_all, size;
 
+	if (rndn(4) == 0) {
+		vq_modern_sane(f, q, slot, c);
+		return;
+	}
 	mem_write(c + CC_QSEL, 2, q, 0);
 	mem(R_MEM_R, c + CC_QSIZE, 2, 0);
 	size = rndn(8) == 0 ? (uint16_t)rnd() : (uint16_t)(max >> rndn(4));
@@ -958,6 +1031,23 @@ vq_legacy(struct fn *f, unsigned q, uint64_t slot)
 	uint16_t io = (uint16_t)bar_addr(f, 0);
 	uint16_t n = q < f->nq ? f->qmax[q] : (uint16_t)qmax_all;
 
+	if (rndn(4) == 0) {
+		/* A driver's bring-up (legacy §4.1.4.8, no FEATURES_OK):
+		 * vectors at 0x14/0x16 once MSI-X is on, else device
+		 * configuration. */
+		pio_write((uint16_t)(io + VL_STATUS), 1, 0, 0);
+		pio_write((uint16_t)(io + VL_STATUS), 1, 3, 0);
+		pio_write((uint16_t)(io + VL_GF), 4, (uint32_t)rnd(), 0);
+		pio_write((uint16_t)(io + VL_QSEL), 2, q, 0);
+		pio_write((uint16_t)(io + 0x14), 2, 0, 0);
+		pio_write((uint16_t)(io + 0x16), 2, 0, 0);
+		pio_write((uint16_t)(io + VL_PFN), 4, (uint32_t)(slot >> 12),
+		    1);
+		pio_write((uint16_t)(io + VL_STATUS), 1, 7, 0);
+		slot_chain(slot, slot + 16ULL * n, n);
+		pio_write((uint16_t)(io + VL_NOTIFY), 2, q, 0);
+		return;
+	}
 	pio_write((uint16_t)(io + VL_QSEL), 2, q, 0);
 	pio(R_PIO_R, (uint16_t)(io + VL_QSIZE), 2, 0);
 	if (rndn(4) == 0)
@@ -994,6 +1084,8 @@ fn_restore(struct fn *f)
 		cfg_write(f, PCIR_COMMAND, 2, 0x0007);
 }
 
+static void msi_plausible(struct fn *f);
+
 static void
 op_virtq(void)
 {
@@ -1004,6 +1096,8 @@ op_virtq(void)
 		return;
 	if (rndn(4) != 0)
 		fn_restore(f);
+	if (rndn(4) == 0)
+		msi_plausible(f);
 	q = rndn(f->nq + 1);			/* and one past the last */
 	if (f->cbar >= 0 && (!f->legacy || rndn(2) == 0)) {
 		if (mem_safe(bar_addr(f, (unsigned)f->cbar) + f->coff, 0x40))
@@ -1051,6 +1145,35 @@ op_string(void)
 	}
 }
 
+/*
+ * A plausible MSI-X entry (Intel SDM vol. 3A §11.11.1: address 0xFEEx_xxxx
+ * with destination APIC ID 0 or 1, random data, mostly unmasked), one
+ * past the table now and then, and MSI-X or MSI switched on: the random
+ * scribbles alone seldom make a message that reaches a CPU.
+ */
+static void
+msi_plausible(struct fn *f)
+{
+	uint64_t e;
+
+	if (f->msix != 0 && rndn(4) != 0) {
+		e = bar_addr(f, f->msix_bir) + f->msix_off +
+		    16ULL * rndn(f->msix_n + 1);
+		if (f->io[f->msix_bir] || !mem_safe(e, 16))
+			return;
+		mem_write(e, 4, 0xfee00000u | rndn(2) << 12 | (rnd() & 0xc), 0);
+		mem_write(e + 4, 4, rndn(8) == 0 ? rnd() : 0, 0);
+		mem_write(e + 8, 4, rnd(), 0);
+		mem_write(e + 12, 4, rndn(4) == 0, 0);
+		if (rndn(8) == 0)
+			cfg_write(f, f->msix + 2, 2, 0x8000 | rndn(2) << 14);
+	} else if (f->msi != 0) {
+		cfg_write(f, f->msi + 4, 4, 0xfee00000u | rndn(2) << 12);
+		cfg_write(f, f->msi_data, 2, rnd());
+		cfg_write(f, f->msi + 2, 2, rndn(4) != 0);
+	}
+}
+
 static void
 op_bar(void)
 {
@@ -1060,6 +1183,10 @@ op_bar(void)
 
 	if (bs == 0)
 		return;
+	if (rndn(8) == 0) {
+		msi_plausible(f);
+		return;
+	}
 	off = rndn(8) == 0 ? rndn((uint32_t)(bs < 65536 ? bs + 8 : 65536)) :
 	    rndn((uint32_t)(bs < 4096 ? bs : 4096));
 	a = bar_addr(f, i) + (off & ~(uint64_t)(size - 1));

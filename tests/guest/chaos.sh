@@ -20,6 +20,7 @@
 #     COM1 after each, so the samples are taken while it waits);
 #   - khyve's stderr is bounded: no message (digits aside) more often
 #     than its rate limit allows, 11 a second (log_ratelimit());
+#   - no sanitizer report on stderr (for a sanitizer build);
 #   - the disk images have the size they had.
 # Prints "PASS guest:chaos-SEED (...)" or "FAIL guest:chaos-SEED (why)"
 # with the console and stderr, or "SKIP guest:chaos-SEED: reason".
@@ -136,6 +137,9 @@ done
 grow=$((rss1 - rss0))
 [ "$grow" -le "$RSS_MAX_KB" ] ||
     fail "RSS outside guest RAM grew by $grow kB ($rss0 -> $rss1), more than $RSS_MAX_KB"
+# A sanitizer build (docs/testing.md) reports on stderr and may go on.
+pat='runtime error|AddressSanitizer|LeakSanitizer|ThreadSanitizer'
+grep -qE "$pat" "$work/err" && fail "stderr has a sanitizer report"
 # The most frequent message, digits aside (the suppression notes apart).
 top_msg=$(grep -v 'similar messages suppressed' "$work/err" |
     sed 's/[0-9][0-9]*/N/g' | sort | uniq -c | sort -rn | head -n 1)
