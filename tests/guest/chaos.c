@@ -215,6 +215,38 @@ bar_readback(void)
 	}
 }
 
+static void
+port_io(int write, uint16_t port, unsigned size, uint64_t v)
+{
+	switch (size * 2 + write) {
+	case 2: (void)inb(port); break;
+	case 3: outb(port, (uint8_t)v); break;
+	case 4: (void)inw(port); break;
+	case 5: outw(port, (uint16_t)v); break;
+	case 8: (void)inl(port); break;
+	default: outl(port, (uint32_t)v); break;
+	}
+}
+
+static void
+mem_io(int write, uint64_t a, unsigned size, uint64_t v)
+{
+	switch (size * 2 + write) {
+	case 2: (void)mmio_read8(a); break;
+	case 3: mmio_write8(a, (uint8_t)v); break;
+	case 4: (void)mmio_read16(a); break;
+	case 5: mmio_write16(a, (uint16_t)v); break;
+	case 8: (void)mmio_read32(a); break;
+	case 9: mmio_write32(a, (uint32_t)v); break;
+	case 16: (void)mmio_read64(a); break;
+	default: mmio_write64(a, v); break;
+	}
+}
+
+/* rep ins/outs of cnt elements between port and buf (RDI or RSI). */
+#define REP_IO(insn, ptr) __asm__ volatile("cld; rep " insn		\
+	: "+" ptr(buf), "+c"(cnt) : "d"(r->port) : "memory")
+
 static long
 batch_k(long n)
 {
@@ -228,83 +260,29 @@ batch_k(long n)
 		r = &batch[i];
 		switch (r->kind) {
 		case R_PIO_R:
-			if (r->size == 1)
-				(void)inb(r->port);
-			else if (r->size == 2)
-				(void)inw(r->port);
-			else
-				(void)inl(r->port);
-			break;
 		case R_PIO_W:
-			if (r->size == 1)
-				outb(r->port, (uint8_t)r->val);
-			else if (r->size == 2)
-				outw(r->port, (uint16_t)r->val);
-			else
-				outl(r->port, (uint32_t)r->val);
+			port_io(r->kind == R_PIO_W, r->port, r->size, r->val);
 			break;
 		case R_MEM_R:
-			if (r->size == 1)
-				(void)mmio_read8(r->addr);
-			else if (r->size == 2)
-				(void)mmio_read16(r->addr);
-			else if (r->size == 4)
-				(void)mmio_read32(r->addr);
-			else
-				(void)mmio_read64(r->addr);
-			break;
 		case R_MEM_W:
-			if (r->size == 1)
-				mmio_write8(r->addr, (uint8_t)r->val);
-			else if (r->size == 2)
-				mmio_write16(r->addr, (uint16_t)r->val);
-			else if (r->size == 4)
-				mmio_write32(r->addr, (uint32_t)r->val);
-			else
-				mmio_write64(r->addr, r->val);
+			mem_io(r->kind == R_MEM_W, r->addr, r->size, r->val);
 			break;
 		case R_CFG_R:
 		case R_CFG_W:
 			outl(0xcf8, r->cf8);
-			if (r->kind == R_CFG_R)
-				v = r->size == 1 ? inb(r->port) : r->size == 2 ?
-				    inw(r->port) : inl(r->port);
-			else if (r->size == 1)
-				outb(r->port, (uint8_t)r->val);
-			else if (r->size == 2)
-				outw(r->port, (uint16_t)r->val);
-			else
-				outl(r->port, (uint32_t)r->val);
+			port_io(r->kind == R_CFG_W, r->port, r->size, r->val);
 			break;
 		case R_INS:
 		case R_OUTS:
 			buf = r->addr;
 			cnt = r->val;
 			switch ((r->kind == R_OUTS) * 3 + r->size / 2) {
-			case 0:
-				__asm__ volatile("cld; rep insb" : "+D"(buf),
-				    "+c"(cnt) : "d"(r->port) : "memory");
-				break;
-			case 1:
-				__asm__ volatile("cld; rep insw" : "+D"(buf),
-				    "+c"(cnt) : "d"(r->port) : "memory");
-				break;
-			case 2:
-				__asm__ volatile("cld; rep insl" : "+D"(buf),
-				    "+c"(cnt) : "d"(r->port) : "memory");
-				break;
-			case 3:
-				__asm__ volatile("cld; rep outsb" : "+S"(buf),
-				    "+c"(cnt) : "d"(r->port) : "memory");
-				break;
-			case 4:
-				__asm__ volatile("cld; rep outsw" : "+S"(buf),
-				    "+c"(cnt) : "d"(r->port) : "memory");
-				break;
-			default:
-				__asm__ volatile("cld; rep outsl" : "+S"(buf),
-				    "+c"(cnt) : "d"(r->port) : "memory");
-				break;
+			case 0: REP_IO("insb", "D"); break;
+			case 1: REP_IO("insw", "D"); break;
+			case 2: REP_IO("insl", "D"); break;
+			case 3: REP_IO("outsb", "S"); break;
+			case 4: REP_IO("outsw", "S"); break;
+			default: REP_IO("outsl", "S"); break;
 			}
 			break;
 		default:
@@ -341,8 +319,10 @@ flush(void)
 
 /* ---- drawing accesses (CPL3) ---- */
 
+/* The next record (a batch carried out first when full); NULL once the
+ * N accesses are drawn. */
 static struct rec *
-rec_add(int kind, unsigned size)
+rec_add(int kind, unsigned size, uint16_t port, uint64_t addr, uint64_t v)
 {
 	struct rec *r;
 
@@ -353,44 +333,32 @@ rec_add(int kind, unsigned size)
 	if ((++done & 1023) == 0)
 		batch[nrec++].kind = R_STI;	/* an interrupt window */
 	r = &batch[nrec++];
-	r->kind = (uint8_t)kind;
-	r->size = (uint8_t)size;
+	*r = (struct rec){ .kind = (uint8_t)kind, .size = (uint8_t)size,
+	    .port = port, .addr = addr, .val = v };
 	return (r);
 }
 
 static void
 pio(int kind, uint16_t port, unsigned size, uint64_t v)
 {
-	struct rec *r = rec_add(kind, size);
-
-	if (r != NULL) {
-		r->port = port;
-		r->val = v;
-	}
+	(void)rec_add(kind, size, port, 0, v);
 }
 
 static void
 mem(int kind, uint64_t a, unsigned size, uint64_t v)
 {
-	struct rec *r = rec_add(kind, size);
-
-	if (r != NULL) {
-		r->addr = a;
-		r->val = v;
-	}
+	(void)rec_add(kind, size, 0, a, v);
 }
 
 static void
 cfg(int kind, const struct fn *f, unsigned reg, unsigned size, uint64_t v)
 {
-	struct rec *r = rec_add(kind, size);
+	struct rec *r = rec_add(kind, size, (uint16_t)(0xcfc + (reg & 3)), 0,
+	    v);
 
-	if (r != NULL) {
+	if (r != NULL)
 		r->cf8 = 0x80000000u | f->slot << 11 | f->func << 8 |
 		    (reg & 0xfc);
-		r->port = (uint16_t)(0xcfc + (reg & 3));
-		r->val = v;
-	}
 }
 
 /* ---- what may be written ---- */
@@ -1129,20 +1097,14 @@ op_string(void)
 	uint16_t port = (uint16_t)rnd();
 	unsigned size = sizes[rndn(3)], out = rndn(2);
 	uint64_t n = rndn(8) == 0 ? 1 + rndn(4096) : 1 + rndn(64), v = 0;
-	struct rec *r;
 
 	/* outs sends what the buffer area holds: only to ports whose
 	 * writes write_ok() takes whatever the value. */
 	if (out && (port == 0x64 || port == 0x404 || port == 0x405 ||
 	    port == 0xcf9 || !write_ok(1, port, size, &v, 0)))
 		return;
-	r = rec_add(out ? R_OUTS : R_INS, size);
-	if (r != NULL) {
-		r->port = port;
-		r->addr = buf_base + rndn((uint32_t)(ram_end - buf_base -
-		    16384));
-		r->val = n;
-	}
+	(void)rec_add(out ? R_OUTS : R_INS, size, port, buf_base +
+	    rndn((uint32_t)(ram_end - buf_base - 16384)), n);
 }
 
 /*
