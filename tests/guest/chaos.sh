@@ -20,6 +20,8 @@
 #     COM1 after each, so the samples are taken while it waits);
 #   - khyve's stderr is bounded: no message (digits aside) more often
 #     than its rate limit allows, 11 a second (log_ratelimit());
+#   - over the same span its open descriptors grow by at most 8 and its
+#     threads by at most 32 (io_uring starts workers as it needs them);
 #   - no sanitizer report on stderr (for a sanitizer build);
 #   - the disk images have the size they had.
 # Prints "PASS guest:chaos-SEED (...)" or "FAIL guest:chaos-SEED (why)"
@@ -60,6 +62,10 @@ rss_outside() {
 	    /^Rss:/ { if (!g) s += $2 } END { print s + 0 }' \
 	    "/proc/$1/smaps" 2>/dev/null
 }
+
+# fds PID, threads PID: how many khyve has open, and runs.
+fds() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
+threads() { ls "/proc/$1/task" 2>/dev/null | wc -l; }
 
 # await PATTERN: wait until the console matches PATTERN (0), khyve has
 # ended (1) or the time is up (2).
@@ -104,14 +110,17 @@ case $? in
 1) why="khyve ended before the start line" ;;
 2) why="no start line after ${TIMEOUT}s" ;;
 esac
-[ -z "$why" ] && rss0=$(rss_outside "$kpid") && printf g >&"$cfd"
+if [ -z "$why" ]; then
+	rss0=$(rss_outside "$kpid") fd0=$(fds "$kpid") th0=$(threads "$kpid")
+	printf g >&"$cfd"
+fi
 [ -z "$why" ] && await '^chaos: done accesses='
 case $? in
 1) why=${why:-khyve ended before the done line} ;;
 2) why=${why:-no done line after ${TIMEOUT}s} ;;
 esac
 if [ -z "$why" ]; then
-	rss1=$(rss_outside "$kpid")
+	rss1=$(rss_outside "$kpid") fd1=$(fds "$kpid") th1=$(threads "$kpid")
 	printf g >&"$cfd"
 fi
 while kill -0 "$kpid" 2>/dev/null && [ $SECONDS -lt $end ]; do
@@ -137,6 +146,8 @@ done
 grow=$((rss1 - rss0))
 [ "$grow" -le "$RSS_MAX_KB" ] ||
     fail "RSS outside guest RAM grew by $grow kB ($rss0 -> $rss1), more than $RSS_MAX_KB"
+[ "$fd1" -le $((fd0 + 8)) ] || fail "open descriptors grew from $fd0 to $fd1"
+[ "$th1" -le $((th0 + 32)) ] || fail "threads grew from $th0 to $th1"
 # A sanitizer build (docs/testing.md) reports on stderr and may go on.
 pat='runtime error|AddressSanitizer|LeakSanitizer|ThreadSanitizer'
 grep -qE "$pat" "$work/err" && fail "stderr has a sanitizer report"
@@ -151,4 +162,4 @@ for img in d1 d2; do
 	[ "$size" -eq "$IMG_BYTES" ] ||
 	    fail "$img.img is $size bytes, was $IMG_BYTES"
 done
-echo "PASS $id ($N accesses, ${secs}s, RSS outside guest RAM $rss0 -> $rss1 kB, $(wc -l <"$work/err") stderr lines)"
+echo "PASS $id ($N accesses, ${secs}s, RSS outside guest RAM $rss0 -> $rss1 kB, fds $fd0 -> $fd1, threads $th0 -> $th1, $(wc -l <"$work/err") stderr lines)"
