@@ -10,7 +10,7 @@
 # nobody connects to).  The guest makes N (default CHAOS_N, 1000000)
 # seeded random accesses.  PASS when:
 #   - khyve exits 1 (the guest's power-off), within GUEST_TIMEOUT (default
-#     120 + N / 5000) seconds: no crash, abort or hang;
+#     120 + N / 2000) seconds: no crash, abort or hang;
 #   - the console has "chaos: seed=SEED n=N", "chaos: done accesses=N"
 #     and PASS, and no FAIL or kit exception;
 #   - khyve's RSS outside guest RAM (the sum of Rss: over
@@ -34,7 +34,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 2
 KHYVE=$BUILD/khyve
 ELF=$BUILD/guest/chaos.elf
-TIMEOUT=${GUEST_TIMEOUT:-$((120 + N / 5000))}
+TIMEOUT=${GUEST_TIMEOUT:-$((120 + N / 2000))}
 RSS_MAX_KB=8192
 IMG_BYTES=$((8 << 20))
 id=guest:chaos-$SEED
