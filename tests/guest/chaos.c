@@ -462,9 +462,10 @@ write_ok(int io, uint64_t a, unsigned size, uint64_t *v, int qaddr)
 	if (a == 0x64 && size == 1 &&
 	    ((uint8_t)*v == 0xd1 || ((uint8_t)*v >= 0xf0 && !(*v & 1))))
 		return (0);
-	if (a == 0x404 && size == 2 && (*v & 0x3c00) == 0x1400)
-		*v ^= 0x0400;			/* SLP_TYP 5 -> 4 */
-	if (a == 0x405 && size == 1 && (*v & 0x1c) == 0x14)
+	/* PM1a_CNT: SLP_TYP (bits 12:10) 5 -> 4, SLP_EN or not. */
+	if (a == 0x404 && size == 2 && ((*v >> 10) & 7) == 5)
+		*v ^= 0x0400;
+	if (a == 0x405 && size == 1 && ((*v >> 2) & 7) == 5)
 		*v ^= 0x04;
 	return (1);
 }

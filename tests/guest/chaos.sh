@@ -135,6 +135,7 @@ fi
 wait "$kpid"
 rc=$?
 kpid=
+trap - PIPE
 secs=$((SECONDS - start))
 [ -n "$why" ] && fail "$why; exit status $rc"
 [ "$rc" -eq 1 ] || fail "exit status $rc, expected 1 (power-off)"
