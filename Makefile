@@ -5,6 +5,7 @@
 #   make demo       boot a Linux guest to a shell (see README.md)
 #   make fuzz       build the libFuzzer targets (clang)
 #   make bench      run the benchmarks (QUICK=1 for a short run)
+#   make chaos      the hostile guest, one seed (SEED=1, N=1000000 accesses)
 
 CC	?= cc
 FUZZCC	?= clang
@@ -109,6 +110,13 @@ check: deps
 	@$(MAKE) --no-print-directory all unit fuzz guests
 	@tests/run-all.sh $(BUILD)
 
+# The hostile guest alone, one seed, as many accesses as asked
+# (docs/testing.md, "The chaos guest"): make chaos SEED=7 N=10000000.
+SEED	?= 1
+N	?= 1000000
+chaos: all guests
+	@tests/guest/chaos.sh $(BUILD) $(SEED) $(N)
+
 # The Linux boot tests alone, whatever the host (slow on PVM hosts).
 check-linux: all
 	@tests/linux/run.sh $(BUILD) | \
@@ -139,7 +147,7 @@ demo: deps
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all deps unit fuzz check check-linux bench demo clean guests
+.PHONY: all deps unit fuzz check check-linux chaos bench demo clean guests
 .DELETE_ON_ERROR:
 .SECONDARY:
 

@@ -922,6 +922,14 @@ KOPTS="-s 3,virtio-net,slirp" khyve bench_net bench_net 1 1 \
 # kill -9 at random moments: what was flushed is on the image.
 tests/guest/durable.sh "$BUILD" || failed=1
 
+# The hostile guest, three seeds: random accesses to every port, BAR,
+# configuration register and virtqueue; khyve must power off normally
+# with its memory and its stderr bounded (chaos.sh).  CHAOS_SEEDS and
+# CHAOS_N change the seeds and the accesses per seed.
+for s in ${CHAOS_SEEDS:-1 2 3}; do
+	tests/guest/chaos.sh "$BUILD" "$s" || failed=1
+done
+
 qemu_judge
 
 exit $failed
