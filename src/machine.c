@@ -77,7 +77,7 @@ machine_suspend(enum vm_suspend_how how)
 		return;
 	vcpus_kick_all(m);
 	if (m->m_fatefd >= 0)
-		(void)write(m->m_fatefd, &one, sizeof(one));
+		(void)!write(m->m_fatefd, &one, sizeof(one));
 }
 
 /* devctx callbacks: the KVM side of interrupt lines, MSI and suspend. */
@@ -472,7 +472,7 @@ fate_cb(int fd, enum ev_type type, void *arg)
 	uint64_t v;
 	int how;
 
-	(void)read(fd, &v, sizeof(v));
+	(void)!read(fd, &v, sizeof(v));
 	vcpus_join(m);
 	how = __atomic_load_n(&m->m_fate, __ATOMIC_SEQ_CST);
 	boot_timer_mark("exit");

@@ -286,7 +286,7 @@ mevent_drain(struct mevent *mev)
 	uint64_t ticks;
 
 	if (mev->me_type == EVF_TIMER)
-		(void)read(mev->me_fd, &ticks, sizeof(ticks));
+		(void)!read(mev->me_fd, &ticks, sizeof(ticks));
 	else if (mev->me_type == EVF_SIGNAL)
 		while (read(mev->me_fd, &si, sizeof(si)) == sizeof(si))
 			;
@@ -314,7 +314,7 @@ mevent_dispatch(void)
 		for (i = 0; i < n; i++) {
 			mev = evs[i].data.ptr;
 			if (mev == NULL) {
-				(void)read(mev_wakefd, &v, sizeof(v));
+				(void)!read(mev_wakefd, &v, sizeof(v));
 				continue;
 			}
 			pthread_mutex_lock(&mev_lock);
@@ -351,5 +351,5 @@ mevent_stop(int code)
 	__atomic_store_n(&mev_stop_code, code, __ATOMIC_RELEASE);
 	__atomic_store_n(&mev_stopped, true, __ATOMIC_RELEASE);
 	if (mev_wakefd >= 0)
-		(void)write(mev_wakefd, &one, sizeof(one));
+		(void)!write(mev_wakefd, &one, sizeof(one));
 }

@@ -48,6 +48,9 @@ trap 'rm -f "$log" "$linux_log"; [ -n "$linux_pid" ] && kill "$linux_pid" 2>/dev
 section "dependencies (scripts/deps.sh covers every header, library and program)"
 tests/deps/run.sh "$BUILD" 2>&1 | tee -a "$log"
 
+section "hardened build (readelf and objdump on khyve and khyve-slirp)"
+tests/harden/run.sh "$BUILD" 2>&1 | tee -a "$log"
+
 section "unit tests"
 # A Debian kernel fetched by the Linux tests also exercises the bzImage
 # parser and decompressor on a real image.  The Linux tests fetch it in

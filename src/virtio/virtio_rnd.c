@@ -135,7 +135,7 @@ vrnd_timer(void *arg, int fd)
 	struct vrnd_softc *sc = arg;
 	uint64_t n;
 
-	(void)read(fd, &n, sizeof(n));
+	(void)!read(fd, &n, sizeof(n));
 	sc->vr_waiting = false;
 	vrnd_notify(sc, 0);
 }
