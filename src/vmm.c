@@ -604,20 +604,22 @@ static int
 vcpu_msr_io(struct vcpu *vcpu, unsigned long req, uint32_t index,
     uint64_t *val)
 {
-	struct {
+	/* The header and its one entry (C11 allows no struct around it). */
+	union {
 		struct kvm_msrs hdr;
-		struct kvm_msr_entry ent;
+		uint8_t	raw[sizeof(struct kvm_msrs) +
+		    sizeof(struct kvm_msr_entry)];
 	} m;
 	int r;
 
 	memset(&m, 0, sizeof(m));
 	m.hdr.nmsrs = 1;
-	m.ent.index = index;
-	m.ent.data = *val;
+	m.hdr.entries[0].index = index;
+	m.hdr.entries[0].data = *val;
 	r = kvm_ioctl(vcpu->fd, req, &m);
 	if (r != 1)
 		return (r < 0 ? r : -EINVAL);
-	*val = m.ent.data;
+	*val = m.hdr.entries[0].data;
 	return (0);
 }
 
