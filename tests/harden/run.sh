@@ -11,7 +11,7 @@
 #   ssp-NAME         khyve's own functions call __stack_chk_fail
 #   fortify-NAME     khyve's own functions call the __*_chk functions
 #   stackclash-NAME  no own function moves %rsp down by more than a page at
-#                    once, and the large frames probe each page (or $0,(%rsp))
+#                    once, and the large frames probe each page (or/xor $0,(%rsp))
 #   cet-NAME         khyve's global functions start with endbr64 (IBT)
 #   cet-note-NAME    .note.gnu.property has x86 feature IBT and SHSTK
 #
@@ -90,7 +90,7 @@ scan() {
 			f_ssp = 1
 		else if ($0 ~ /<__[a-z0-9_]+_chk(@plt)?>/)
 			f_fort = 1
-		if ($2 ~ /^orq?$/ && $3 == "$0x0,(%rsp)")
+		if ($2 ~ /^x?orq?$/ && $3 == "$0x0,(%rsp)")
 			f_probe = 1
 		if ($2 == "sub" && $3 ~ /^\$0x[0-9a-f]+,%rsp$/) {
 			n = $3; sub(/^\$0x/, "", n); sub(/,%rsp$/, "", n)
