@@ -25,6 +25,12 @@ HARDEN_LDFLAGS = -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack
 ifneq ($(SANITIZE),)
 BUILD	?= build-san
 CFLAGS	?= -O1 -g
+# clang unless CC is given: gcc links ASan and UBSan as two runtimes,
+# and UBSan's reports then ignore log_path (GCC PR 94328), which the
+# tests rely on (tests/san.sh).
+ifeq ($(origin CC),default)
+CC	= clang
+endif
 SAN_FLAGS = -fsanitize=$(SANITIZE) -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
 HARDEN_CFLAGS += $(SAN_FLAGS) -DKHYVE_SANITIZE
@@ -134,9 +140,20 @@ GUEST_MK = tests/guest/guest.mk
 deps:
 	@scripts/deps.sh
 
+# make check also runs the unit and guest tests under ASan and UBSan,
+# from a build of their own (SAN_BUILD; CHECK_SANITIZE= leaves them out);
+# make check SANITIZE=LIST runs the whole suite that way instead.
+CHECK_SANITIZE ?= address,undefined
+SAN_BUILD ?= build-san
 check: deps
 	@$(MAKE) --no-print-directory all unit fuzz guests
+ifeq ($(SANITIZE)$(if $(CHECK_SANITIZE),,none),)
+	@$(MAKE) --no-print-directory SANITIZE=$(CHECK_SANITIZE) \
+	    BUILD=$(SAN_BUILD) all unit guests
+	@tests/run-all.sh $(BUILD) $(SAN_BUILD)
+else
 	@tests/run-all.sh $(BUILD)
+endif
 
 # The Linux boot tests alone, whatever the host (slow on PVM hosts).
 check-linux: all
