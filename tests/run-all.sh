@@ -41,7 +41,7 @@ unit_tests() {
 	local t
 	for t in "$1"/tests/test_*; do
 		[ -x "$t" ] || continue
-		run "$(basename "$t")" "$t"
+		run "$(basename "$t")" san_leaks "$t"
 	done
 }
 
