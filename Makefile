@@ -6,9 +6,47 @@
 #   make fuzz       build the libFuzzer targets (clang)
 #   make bench      run the benchmarks (QUICK=1 for a short run)
 #   make chaos      the hostile guest, one seed (SEED=1, N=1000000 accesses)
+#   make check SANITIZE=address,undefined
+#                   the same under ASan and UBSan, in build-san/
 
 CC	?= cc
 FUZZCC	?= clang
+
+# --- hardening and sanitizers (docs/testing.md#the-hardened-build) -------
+# Every build is hardened: fortified libc calls, stack protector and
+# stack-clash probes, CET (IBT and shadow-stack notes), PIE with full
+# RELRO and a non-executable stack; tests/harden/run.sh checks the
+# binaries for each.  SANITIZE=LIST builds everything with
+# -fsanitize=LIST into its own directory instead, without _FORTIFY_SOURCE
+# (its checks and ASan's interceptors get in each other's way) and with
+# khyve linked dynamically (ASan has no static runtime).
+HARDEN_CFLAGS = -fstack-protector-strong -fstack-clash-protection \
+	-fcf-protection -fPIE
+HARDEN_LDFLAGS = -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack
+ifneq ($(SANITIZE),)
+BUILD	?= build-san
+CFLAGS	?= -O1 -g
+# clang unless CC is given: gcc links ASan and UBSan as two runtimes,
+# and UBSan's reports then ignore log_path (GCC PR 94328), which the
+# tests rely on (tests/san.sh).
+ifeq ($(origin CC),default)
+CC	= clang
+endif
+SAN_FLAGS = -fsanitize=$(SANITIZE) -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+# clang counts libseccomp's SCMP_A0_32(op, datum) as an initializer with
+# a field missing; the gcc build keeps that warning for our own code.
+HARDEN_CFLAGS += $(SAN_FLAGS) -DKHYVE_SANITIZE -Wno-missing-field-initializers
+HARDEN_LDFLAGS += $(SAN_FLAGS)
+KHYVE_LDFLAGS ?=
+else
+HARDEN_CFLAGS += -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=3
+# The monitor itself is linked statically (as a static PIE): no dynamic
+# loader at start-up and about 1.3 MB less resident memory.
+KHYVE_LDFLAGS ?= -static-pie
+endif
+# --- end of hardening ------------------------------------------------------
+
 BUILD	?= build
 
 WARNINGS = -Wall -Wextra -Werror -Wno-unused-parameter \
@@ -17,11 +55,10 @@ WARNINGS = -Wall -Wextra -Werror -Wno-unused-parameter \
 	-Wmissing-declarations -Wnested-externs -Wimplicit-fallthrough
 CFLAGS	?= -O2 -g
 CFLAGS	+= -std=c11 -D_GNU_SOURCE -pthread $(WARNINGS) -Isrc -MMD -MP
+CFLAGS	+= $(HARDEN_CFLAGS)
 LDFLAGS	+= -pthread
+LDFLAGS	+= $(HARDEN_LDFLAGS)
 LDLIBS	+= -lz -llzma -llz4 -lzstd -lbz2 -llzo2 -luring -lseccomp
-# The monitor itself is linked statically: no dynamic loader at start-up
-# and about 1.3 MB less resident memory.
-KHYVE_LDFLAGS ?= -static
 
 SRCS	:= $(sort $(shell find src -name '*.c'))
 LIBSRCS	:= $(filter-out src/main.c,$(SRCS))
@@ -106,9 +143,23 @@ GUEST_MK = tests/guest/guest.mk
 deps:
 	@scripts/deps.sh
 
+# make check also runs the unit and guest tests under ASan and UBSan,
+# from a build of their own (SAN_BUILD; CHECK_SANITIZE= leaves them out);
+# make check SANITIZE=LIST runs the whole suite that way instead.
+# XXX: off until the sandbox lets the sanitizer runtime's calls through
+# (khyve of build-san dies of SIGSYS at exit in some guest tests); set
+# CHECK_SANITIZE=address,undefined to run the section.
+CHECK_SANITIZE ?=
+SAN_BUILD ?= build-san
 check: deps
 	@$(MAKE) --no-print-directory all unit fuzz guests
+ifeq ($(SANITIZE)$(if $(CHECK_SANITIZE),,none),)
+	@$(MAKE) --no-print-directory SANITIZE=$(CHECK_SANITIZE) \
+	    BUILD=$(SAN_BUILD) all unit guests
+	@tests/run-all.sh $(BUILD) $(SAN_BUILD)
+else
 	@tests/run-all.sh $(BUILD)
+endif
 
 # The hostile guest alone, one seed, as many accesses as asked
 # (docs/testing.md, "The chaos guest"): make chaos SEED=7 N=10000000.

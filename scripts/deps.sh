@@ -43,6 +43,8 @@ lzop lzop
 python3 python3
 ss iproute2
 readelf binutils
+objdump binutils
+nm binutils
 objcopy binutils
 pgrep procps
 ps procps

@@ -35,7 +35,7 @@ log_verbose(void)
  * One fprintf per message, so lines from different threads do not mix.
  * The terminal may be in raw mode (no ONLCR): end lines with \r\n then.
  */
-static void
+static void __attribute__((format(printf, 1, 0)))
 log_vmsg(const char *fmt, va_list ap, int errnum)
 {
 	char buf[1024];

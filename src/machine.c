@@ -76,7 +76,7 @@ machine_suspend(enum vm_suspend_how how)
 		return (false);
 	vcpus_kick_all(m);
 	if (m->m_fatefd >= 0)
-		(void)write(m->m_fatefd, &one, sizeof(one));
+		(void)!write(m->m_fatefd, &one, sizeof(one));
 	return (true);
 }
 
@@ -472,7 +472,7 @@ fate_cb(int fd, enum ev_type type, void *arg)
 	uint64_t v;
 	int how;
 
-	(void)read(fd, &v, sizeof(v));
+	(void)!read(fd, &v, sizeof(v));
 	vcpus_join(m);
 	/* Whatever the fate: what the guest wrote reaches the disks. */
 	pci_stop();

@@ -107,7 +107,7 @@ sigint_cb(int fd, enum ev_type type, void *arg)
 {
 	uint64_t v;
 
-	(void)read(fd, &v, sizeof(v));
+	(void)!read(fd, &v, sizeof(v));
 	machine_stop("SIGINT");
 }
 
@@ -126,12 +126,12 @@ sigint_handler(int sig)
 	int save = errno;
 
 	if (__atomic_load_n(&vm_running, __ATOMIC_SEQ_CST)) {
-		(void)write(sigint_fd, &one, sizeof(one));
+		(void)!write(sigint_fd, &one, sizeof(one));
 		errno = save;
 		return;
 	}
 	tty_signal_cleanup();
-	(void)write(STDERR_FILENO, msg, sizeof(msg) - 1);
+	(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
 	_exit(KHYVE_EXIT_POWEROFF);
 }
 

@@ -204,6 +204,8 @@ static const struct sb_call sb_calls[] = {
 	{ SYS_prctl,		M | V | S, SB_ANY, 0 },
 	{ SYS_getrlimit,	M | V | S, SB_ANY, 0 },
 	{ SYS_prlimit64,	M | V | S, SB_ANY, 0 },
+	/* It asks for the CPUs it may run on (seen at or near exit). */
+	{ SYS_sched_getaffinity, M | V | S, SB_ANY, 0 },
 #endif
 };
 

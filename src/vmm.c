@@ -120,8 +120,8 @@ vm_destroy(struct vmctx *ctx)
 {
 	if (ctx == NULL)
 		return;
-	if (ctx->mem != NULL)
-		munmap(ctx->mem, ctx->memsize);
+	if (ctx->res != NULL)
+		(void)munmap(ctx->res, ctx->reslen);
 	if (ctx->memfd >= 0)
 		close(ctx->memfd);
 	if (ctx->vmfd >= 0)
@@ -165,38 +165,90 @@ vm_map_slot(struct vmctx *ctx, int slot, uint64_t gpa, uint64_t len,
 	return (gmem_add(&ctx->gmem, gpa, len, hva));
 }
 
+/*
+ * Guest RAM lies in an address-space reservation of its own,
+ *
+ *	guard | RAM below 4 GiB | guard | RAM above 4 GiB | guard
+ *
+ * each guard at least VM_RAM_GUARD bytes of PROT_NONE: a host access that
+ * runs off either end of a RAM region (a length check gone wrong in a
+ * device model) faults instead of reaching the monitor's own memory or
+ * the other region.  The guards are huge-page sized and each region
+ * starts on a huge-page boundary, so transparent huge pages can back it.
+ */
+#define VM_RAM_GUARD	(2ULL << 20)
+
+/* Map [off, off+len) of the memfd at the reserved address at. */
+static int
+vm_map_ram(struct vmctx *ctx, uint8_t *at, uint64_t off, uint64_t len,
+    bool wired, bool in_core)
+{
+	void *p;
+
+	p = mmap(at, len, PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_NORESERVE | MAP_FIXED, ctx->memfd, (off_t)off);
+	if (p == MAP_FAILED)
+		return (-errno);
+	if (!in_core)
+		(void)madvise(p, len, MADV_DONTDUMP);
+	(void)madvise(p, len, MADV_HUGEPAGE);
+	if (wired && mlock(p, len) < 0)
+		return (-errno);
+	return (0);
+}
+
 int
 vm_setup_memory(struct vmctx *ctx, uint64_t memsize, bool wired, bool in_core)
 {
+	uint64_t lowspan, highspan, len;
+	uint8_t *p, *base;
 	int error;
 
-	if (memsize == 0 || (memsize & 0xfff) != 0 || ctx->mem != NULL)
+	if (memsize == 0 || (memsize & 0xfff) != 0 || ctx->res != NULL)
 		return (-EINVAL);
+	/* Far beyond any host's RAM; keeps the sums below from overflowing. */
+	if (memsize > (1ULL << 52))
+		return (-ENOMEM);
+	ctx->lowmem = MIN(memsize, LOWMEM_LIMIT);
+	ctx->highmem = memsize - ctx->lowmem;
+	lowspan = roundup2(ctx->lowmem, VM_RAM_GUARD);
+	highspan = roundup2(ctx->highmem, VM_RAM_GUARD);
+	len = VM_RAM_GUARD + lowspan + VM_RAM_GUARD +
+	    (highspan > 0 ? highspan + VM_RAM_GUARD : 0);
+
 	ctx->memfd = memfd_create("khyve-guest-ram", MFD_CLOEXEC);
 	if (ctx->memfd < 0)
 		return (-errno);
 	if (ftruncate(ctx->memfd, (off_t)memsize) < 0)
 		return (-errno);
-	ctx->mem = mmap(NULL, memsize, PROT_READ | PROT_WRITE,
-	    MAP_SHARED | MAP_NORESERVE, ctx->memfd, 0);
-	if (ctx->mem == MAP_FAILED) {
-		ctx->mem = NULL;
+	/* One guard more than needed, to start on a huge-page boundary. */
+	p = mmap(NULL, len + VM_RAM_GUARD, PROT_NONE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
 		return (-errno);
-	}
+	base = (uint8_t *)roundup2((uintptr_t)p, VM_RAM_GUARD);
+	if (base > p)
+		(void)munmap(p, (size_t)(base - p));
+	(void)munmap(base + len, (size_t)(p + VM_RAM_GUARD - base));
+	ctx->res = base;
+	ctx->reslen = len;
 	ctx->memsize = memsize;
-	if (!in_core)
-		(void)madvise(ctx->mem, memsize, MADV_DONTDUMP);
-	(void)madvise(ctx->mem, memsize, MADV_HUGEPAGE);
-	if (wired && mlock(ctx->mem, memsize) < 0)
-		return (-errno);
+
+	ctx->mem = base + VM_RAM_GUARD;
+	error = vm_map_ram(ctx, ctx->mem, 0, ctx->lowmem, wired, in_core);
+	if (error == 0 && ctx->highmem > 0) {
+		ctx->highmem_hva = ctx->mem + lowspan + VM_RAM_GUARD;
+		error = vm_map_ram(ctx, ctx->highmem_hva, ctx->lowmem,
+		    ctx->highmem, wired, in_core);
+	}
+	if (error != 0)
+		return (error);
 
 	gmem_init(&ctx->gmem);
-	ctx->lowmem = MIN(memsize, LOWMEM_LIMIT);
-	ctx->highmem = memsize - ctx->lowmem;
 	error = vm_map_slot(ctx, 0, 0, ctx->lowmem, ctx->mem);
 	if (error == 0 && ctx->highmem > 0)
 		error = vm_map_slot(ctx, 1, HIGHMEM_BASE, ctx->highmem,
-		    ctx->mem + ctx->lowmem);
+		    ctx->highmem_hva);
 	return (error);
 }
 
@@ -222,7 +274,7 @@ void *
 vm_guest_base(const struct vmctx *ctx, uint64_t *len)
 {
 	if (len != NULL)
-		*len = ctx->memsize;
+		*len = ctx->lowmem;
 	return (ctx->mem);
 }
 
@@ -552,20 +604,22 @@ static int
 vcpu_msr_io(struct vcpu *vcpu, unsigned long req, uint32_t index,
     uint64_t *val)
 {
-	struct {
+	/* The header and its one entry (C11 allows no struct around it). */
+	union {
 		struct kvm_msrs hdr;
-		struct kvm_msr_entry ent;
+		uint8_t	raw[sizeof(struct kvm_msrs) +
+		    sizeof(struct kvm_msr_entry)];
 	} m;
 	int r;
 
 	memset(&m, 0, sizeof(m));
 	m.hdr.nmsrs = 1;
-	m.ent.index = index;
-	m.ent.data = *val;
+	m.hdr.entries[0].index = index;
+	m.hdr.entries[0].data = *val;
 	r = kvm_ioctl(vcpu->fd, req, &m);
 	if (r != 1)
 		return (r < 0 ? r : -EINVAL);
-	*val = m.ent.data;
+	*val = m.hdr.entries[0].data;
 	return (0);
 }
 

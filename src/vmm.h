@@ -63,8 +63,10 @@ int	vm_max_vcpus(struct vmctx *ctx);
 
 /*
  * Allocate memsize bytes of guest RAM from a memfd and map it at guest
- * physical 0 (up to LOWMEM_LIMIT) and 4 GiB (the rest).  in_core false
- * keeps guest RAM out of core dumps (MADV_DONTDUMP); wired locks it.
+ * physical 0 (up to LOWMEM_LIMIT) and 4 GiB (the rest).  In the host each
+ * of the two parts starts on a 2 MiB boundary with at least 2 MiB of
+ * PROT_NONE guard on either side, so running off a part faults.  in_core
+ * false keeps guest RAM out of core dumps (MADV_DONTDUMP); wired locks it.
  * Returns 0 or -errno.
  */
 int	vm_setup_memory(struct vmctx *ctx, uint64_t memsize, bool wired,
@@ -72,7 +74,7 @@ int	vm_setup_memory(struct vmctx *ctx, uint64_t memsize, bool wired,
 struct gmem *vm_gmem(struct vmctx *ctx);
 uint64_t vm_get_lowmem_size(const struct vmctx *ctx);
 uint64_t vm_get_highmem_size(const struct vmctx *ctx);
-/* Host mapping of all guest RAM (for diagnostics and benchmarks). */
+/* Host mapping of guest RAM below 4 GiB (for diagnostics and tests). */
 void	*vm_guest_base(const struct vmctx *ctx, uint64_t *len);
 
 int	vm_set_topology(struct vmctx *ctx, const struct vm_topology *topo)

@@ -24,7 +24,10 @@ struct vmctx {
 	struct kvm_cpuid2 *cpuid;		/* supported leaves */
 	struct vm_topology topo;
 	int		memfd;
-	uint8_t		*mem;			/* all guest RAM */
+	uint8_t		*res;			/* RAM and its guards */
+	size_t		reslen;
+	uint8_t		*mem;			/* RAM below 4 GiB */
+	uint8_t		*highmem_hva;		/* RAM from 4 GiB, or NULL */
 	uint64_t	memsize;
 	uint64_t	lowmem, highmem;
 	struct gmem	gmem;

@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
 # Run every test and print one summary line: "N passed, N failed, N skipped".
 #
+#   tests/run-all.sh [BUILD [SANBUILD]]
+#
 # Each test program prints lines "PASS name", "FAIL name" or "SKIP name";
 # this script runs them all, keeps their output, and counts those lines.
+# A BUILD made with SANITIZE= runs everything under its sanitizers; a
+# SANBUILD (one made with SANITIZE=) runs the unit and guest tests once
+# more that way, as lines "PASS san:name" ...  (tests/san.sh).
 set -u
 BUILD=${1:-build}
+SAN=${2:-}
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 2
+. tests/san.sh
+san_build "$BUILD" && san_env "$BUILD"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
@@ -19,13 +27,22 @@ run() {
 	shift
 	out=$("$@" 2>&1)
 	rc=$?
-	printf '%s\n' "$out" | tee -a "$log"
+	printf '%s\n' "$out"
 	if [ $rc -ne 0 ] && ! grep -q '^FAIL ' <<<"$out"; then
-		echo "FAIL $name (exit status $rc)" | tee -a "$log"
+		echo "FAIL $name (exit status $rc)"
 	fi
 	if ! grep -qE '^(PASS|FAIL|SKIP) ' <<<"$out" && [ $rc -eq 0 ]; then
-		echo "FAIL $name (ran no test)" | tee -a "$log"
+		echo "FAIL $name (ran no test)"
 	fi
+}
+
+# unit_tests BUILD: every unit test binary of BUILD.
+unit_tests() {
+	local t
+	for t in "$1"/tests/test_*; do
+		[ -x "$t" ] || continue
+		run "$(basename "$t")" san_leaks "$t"
+	done
 }
 
 # The Linux boots go first, in the background: on a software-assisted
@@ -48,6 +65,9 @@ trap 'rm -f "$log" "$linux_log"; [ -n "$linux_pid" ] && kill "$linux_pid" 2>/dev
 section "dependencies (scripts/deps.sh covers every header, library and program)"
 tests/deps/run.sh "$BUILD" 2>&1 | tee -a "$log"
 
+section "hardened build (readelf and objdump on khyve and khyve-slirp)"
+tests/harden/run.sh "$BUILD" 2>&1 | tee -a "$log"
+
 section "unit tests"
 # A Debian kernel fetched by the Linux tests also exercises the bzImage
 # parser and decompressor on a real image.  The Linux tests fetch it in
@@ -62,10 +82,7 @@ fi
 if [ -z "${KHYVE_TEST_KERNEL:-}" ] && [ -f "$BUILD/cache/vmlinuz" ]; then
 	export KHYVE_TEST_KERNEL=$BUILD/cache/vmlinuz
 fi
-for t in "$BUILD"/tests/test_*; do
-	[ -x "$t" ] || continue
-	run "$(basename "$t")" "$t"
-done
+unit_tests "$BUILD" | tee -a "$log"
 
 section "fuzz targets (smoke run over the seed corpus plus 2000 inputs each)"
 for f in "$BUILD"/fuzz/fuzz_*; do
@@ -97,11 +114,26 @@ if [ -x tests/guest/run.sh ]; then
 	tests/guest/run.sh "$BUILD" 2>&1 | tee -a "$log"
 fi
 
+if [ -n "$SAN" ]; then
+	section "unit and guest tests under the sanitizers ($SAN, reports in $SAN/san/)"
+	(
+		san_env "$SAN"
+		unit_tests "$SAN"
+		GUEST_QEMU=0 tests/guest/run.sh "$SAN" 2>&1
+	) | sed -E 's/^(PASS|FAIL|SKIP) /\1 san:/' | tee -a "$log"
+	san_reports "$SAN" unit-guest | tee -a "$log"
+fi
+
 if [ -n "$linux_pid" ]; then
 	section "Linux boot tests under KVM"
 	wait "$linux_pid"
 	linux_pid=
 	tee -a "$log" <"$linux_log"
+fi
+
+if san_build "$BUILD"; then
+	section "sanitizer reports ($BUILD/san/)"
+	san_reports "$BUILD" suite | tee -a "$log"
 fi
 
 pass=$(grep -c '^PASS ' "$log")

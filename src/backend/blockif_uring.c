@@ -193,7 +193,7 @@ blockif_uring_submit(struct blockif_queue *q, struct blockif_req *br)
 			}
 		}
 		/* Zeroes are written. */
-		/* FALLTHROUGH */
+		__attribute__((fallthrough));
 	case BLOCKIF_OP_READ:
 	case BLOCKIF_OP_WRITE:
 		if ((err = blockif_xfer_prep(bc, br, &iov, &cnt, &off)) != 0)
@@ -277,7 +277,7 @@ blockif_uring_complete(struct blockif_queue *q, struct blockif_req *br,
 			done = blockif_falloc_done(bc, br, res);
 			break;
 		}
-		/* FALLTHROUGH */
+		__attribute__((fallthrough));
 	default:
 		done = blockif_xfer_done(bc, br, res);
 		break;

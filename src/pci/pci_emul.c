@@ -295,8 +295,8 @@ pci_add_dev(const struct devctx *dc, int bus, int slot, int func,
 	pi->pi_func = func;
 	pthread_mutex_init(&pi->pi_lock, NULL);
 	pthread_mutex_init(&pi->pi_intr_lock, NULL);
-	snprintf(pi->pi_name, sizeof(pi->pi_name), "%s %d:%d:%d", pe->pe_emu, bus,
-	    slot, func);
+	snprintf(pi->pi_name, sizeof(pi->pi_name), "%s %d:%d:%d", pe->pe_emu,
+	    pi->pi_bus, pi->pi_slot, pi->pi_func);
 	error = pe->pe_init(pi, fnode);
 	if (error != 0) {
 		pci_msi_release(pi);

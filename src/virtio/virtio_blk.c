@@ -348,6 +348,26 @@ vblk_queues(struct vblk_softc *sc, struct pci_devinst *pi,
 	return (0);
 }
 
+/*
+ * Everything vblk_init() set up, however far it got (sc from calloc):
+ * the worker stops first, so the queues' owner is this thread; closing
+ * each queue completes what is still in flight (into guest RAM, which is
+ * still there), then the disk goes.
+ */
+static void
+vblk_free(struct vblk_softc *sc)
+{
+	int i;
+
+	virtio_pci_fini(&sc->vb_vs);
+	for (i = 0; i < sc->vb_nqueues; i++) {
+		blockif_queue_close(sc->vb_q[i].bq);
+		free(sc->vb_q[i].reqs);
+	}
+	blockif_close(sc->vb_bc);
+	free(sc);
+}
+
 static int
 vblk_init(struct pci_devinst *pi, struct config_node *nvl)
 {
@@ -364,13 +384,14 @@ vblk_init(struct pci_devinst *pi, struct config_node *nvl)
 	if (config_get(nvl, "path") == NULL) {
 		log_warnx("%s: no disk image (-s %d,virtio-blk,PATH)",
 		    pi->pi_name, pi->pi_slot);
-		return (-EINVAL);
+		error = -EINVAL;
+		goto fail;
 	}
 	if ((error = vblk_queues(sc, pi, nvl, &qsize)) != 0)
-		return (error);
+		goto fail;
 	error = blockif_open(nvl, pi->pi_name, &sc->vb_bc);
 	if (error != 0)
-		return (error);
+		goto fail;
 	sc->vb_lim.capacity = blockif_size(sc->vb_bc) / VIRTIO_BLK_SECTOR;
 	sc->vb_lim.blk_size = blockif_sectsz(sc->vb_bc);
 	sc->vb_lim.ro = blockif_is_ro(sc->vb_bc);
@@ -391,14 +412,16 @@ vblk_init(struct pci_devinst *pi, struct config_node *nvl)
 	error = virtio_pci_init(&sc->vb_vs, pi, nvl, &vblk_ops, sc,
 	    sc->vb_nqueues, qsize, features, sc->vb_cfg, sizeof(sc->vb_cfg));
 	if (error != 0)
-		return (error);
+		goto fail;
 	for (i = 0; i < sc->vb_nqueues; i++) {
 		q = &sc->vb_q[i];
 		q->sc = sc;
 		q->idx = i;
 		q->reqs = calloc(qsize, sizeof(*q->reqs));
-		if (q->reqs == NULL)
-			return (-ENOMEM);
+		if (q->reqs == NULL) {
+			error = -ENOMEM;
+			goto fail;
+		}
 		for (j = qsize - 1; j >= 0; j--) {
 			q->reqs[j].q = q;
 			q->reqs[j].next = q->free;
@@ -413,7 +436,7 @@ vblk_init(struct pci_devinst *pi, struct config_node *nvl)
 		if (error != 0) {
 			log_warnx("%s: queue %d: %s", pi->pi_name, i,
 			    strerror(-error));
-			return (error);
+			goto fail;
 		}
 	}
 	log_info("%s: %s, %llu sectors of 512, %u-byte blocks, %d queue(s), "
@@ -422,30 +445,21 @@ vblk_init(struct pci_devinst *pi, struct config_node *nvl)
 	    sc->vb_nqueues, blockif_engine(sc->vb_bc),
 	    sc->vb_lim.ro ? ", read-only" : "");
 	return (0);
+fail:
+	vblk_free(sc);
+	pi->pi_arg = NULL;
+	return (error);
 }
 
-/*
- * pci_fini: the worker stops first, so the queues' owner is this thread;
- * closing each queue completes what is still in flight (into guest RAM,
- * which is still there), then the disk goes.
- */
+/* pci_fini */
 static void
 vblk_fini(struct pci_devinst *pi)
 {
 	struct virtio_softc *vs = pi->pi_arg;
-	struct vblk_softc *sc;
-	int i;
 
 	if (vs == NULL)
 		return;
-	sc = vs->vs_dev;
-	virtio_pci_fini(&sc->vb_vs);
-	for (i = 0; i < sc->vb_nqueues; i++) {
-		blockif_queue_close(sc->vb_q[i].bq);
-		free(sc->vb_q[i].reqs);
-	}
-	blockif_close(sc->vb_bc);
-	free(sc);
+	vblk_free(vs->vs_dev);
 	pi->pi_arg = NULL;
 }
 

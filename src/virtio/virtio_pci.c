@@ -232,7 +232,7 @@ virtio_kick(struct virtio_softc *vs, int q)
 	if (q < 0 || q >= vs->vs_nqueues)
 		return;
 	vs->vs_kicks_by_exit++;
-	(void)write(vs->vs_queues[q].kickfd, &one, sizeof(one));
+	(void)!write(vs->vs_queues[q].kickfd, &one, sizeof(one));
 }
 
 void
@@ -241,7 +241,7 @@ virtio_requeue(struct virtio_softc *vs, int q)
 	uint64_t one = 1;
 
 	if (q >= 0 && q < vs->vs_nqueues)
-		(void)write(vs->vs_queues[q].kickfd, &one, sizeof(one));
+		(void)!write(vs->vs_queues[q].kickfd, &one, sizeof(one));
 }
 
 uint64_t
@@ -273,7 +273,7 @@ virtio_worker_kick(struct virtio_softc *vs, int q)
 	struct virtio_queue *vq = &vs->vs_queues[q];
 	uint64_t n;
 
-	(void)read(vq->kickfd, &n, sizeof(n));
+	(void)!read(vq->kickfd, &n, sizeof(n));
 	pthread_mutex_lock(&vs->vs_mtx);
 	/* A legacy driver has no DRIVER_OK before it queues; modern does. */
 	if (vq->enabled && vq->vq.vq_ready && !vq_broken(&vq->vq) &&

@@ -135,7 +135,7 @@ vrnd_timer(void *arg, int fd)
 	struct vrnd_softc *sc = arg;
 	uint64_t n;
 
-	(void)read(fd, &n, sizeof(n));
+	(void)!read(fd, &n, sizeof(n));
 	sc->vr_waiting = false;
 	vrnd_notify(sc, 0);
 }
@@ -190,7 +190,13 @@ vrnd_init(struct pci_devinst *pi, struct config_node *nvl)
 	    sc->vr_timerfd, vrnd_timer)) != 0)
 		log_warnx("%s: cannot set up: %s", pi->pi_name,
 		    strerror(-error));
-	/* On failure the process exits; nothing to unwind. */
+	if (error != 0) {
+		/* The transport undoes as much as it had set up. */
+		virtio_pci_fini(&sc->vr_vs);
+		close(sc->vr_timerfd);
+		free(sc);
+		pi->pi_arg = NULL;
+	}
 	return (error);
 }
 

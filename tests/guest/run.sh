@@ -8,7 +8,8 @@
 # followed by the console indented, or "SKIP guest:NAME: reason".  QEMU
 # runs are named "qemu:NAME".  Environment: GUEST_TIMEOUT (seconds per
 # boot, default 120), QEMU (the QEMU binary, default qemu-system-x86_64),
-# QEMU_JOBS (QEMU boots at once, default 2).
+# QEMU_JOBS (QEMU boots at once, default 2), GUEST_QEMU=0 (no QEMU cases
+# at all: tests/run-all.sh's sanitizer run, whose guests are the same).
 set -u
 BUILD=${1:-build}
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -222,6 +223,7 @@ q_names=()
 # transcript must match).
 qemu() {
 	local name=$1
+	[ "${GUEST_QEMU:-1}" = 0 ] && return
 	q_names+=("$name")
 	q_elf[$name]=$2 q_cmd[$name]=$3 q_reason[$name]=$4
 	q_accel[$name]=${QACCEL:--enable-kvm} q_args[$name]=${QARGS:-}
@@ -346,6 +348,7 @@ kvm_why=$(kvm_problem)
 pvm_host=
 [ -e /sys/module/kvm_pvm ] && pvm_host=1
 have_qemu=$(command -v "$QEMU" 2>/dev/null)
+[ "${GUEST_QEMU:-1}" = 0 ] && have_qemu=
 
 # The guest's own verdict is a line "PASS"; anything the kit reports as a
 # failure starts with "FAIL" or "kit: exception".

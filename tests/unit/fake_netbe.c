@@ -53,9 +53,9 @@ fb_signal(struct fake_netbe *fb)
 		if (fb->quiet || want == fb->signalled[q])
 			continue;
 		if (want)
-			(void)write(fb->efd[q], &v, sizeof(v));
+			(void)!write(fb->efd[q], &v, sizeof(v));
 		else
-			(void)read(fb->efd[q], &v, sizeof(v));
+			(void)!read(fb->efd[q], &v, sizeof(v));
 		fb->signalled[q] = want;
 	}
 }

@@ -277,7 +277,7 @@ TEST(expansion_unset_and_loops)
 	/* Too deep a chain (no loop) is also left as written. */
 	config_init();
 	for (int i = 0; i < 20; i++) {
-		char k[8], v[16];
+		char k[16], v[16];
 
 		snprintf(k, sizeof(k), "v%d", i);
 		snprintf(v, sizeof(v), "%%(v%d)", i + 1);
@@ -296,7 +296,7 @@ TEST(expansion_unset_and_loops)
 
 TEST(expansion_blowup_bounded)
 {
-	char k[8], v[64];
+	char k[16], v[64];
 	const char *r;
 	int i;
 

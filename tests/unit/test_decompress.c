@@ -33,7 +33,7 @@ static uint8_t *
 make_data(size_t len)
 {
 	static const char *words[] = { "kernel ", "payload ", "bhyve ",
-	    "\x7f" "ELF", "zero page ", "\0\0\0\0", "setup ", "khyve\n" };
+	    "\177ELF", "zero page ", "\0\0\0\0", "setup ", "khyve\n" };
 	uint8_t *p = malloc(len);
 	uint32_t x = 12345;
 	size_t i, n;

@@ -233,7 +233,7 @@ r_terms(struct reader *r, const uint8_t *end, const char *scope)
 		case 0x5b:
 			if (r->p >= r->end || *r->p++ != 0x82)
 				goto bad;
-			/* FALLTHROUGH */
+			__attribute__((fallthrough));
 		case 0x10:
 			n = r_pkglen(r);
 			after = r->p + n;
