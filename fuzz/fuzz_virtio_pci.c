@@ -681,7 +681,8 @@ op_blkreq(struct fdev *d, unsigned fl)
 	uint32_t type = types[get8() % 8], dlen = get_len(), split;
 	uint64_t sector = (fl & 0x80) ? get64() : get8(), hdr, buf, sts, tab;
 	uint64_t desc, avail, seg[2];
-	uint16_t size, head, dflag, i;
+	uint16_t size, head, dflag;
+	unsigned i;
 	struct chunk c[6];
 
 	queue_areas(d, q, &desc, &avail, &size);

@@ -66,25 +66,15 @@ for t in "$BUILD"/tests/test_*; do
 	[ -x "$t" ] || continue
 	run "$(basename "$t")" "$t"
 done
+# The fuzz targets' seeds and regression inputs, without libFuzzer.
+for t in "$BUILD"/replay/fuzz_*; do
+	[ -x "$t" ] || continue
+	name=${t##*/fuzz_}
+	run "replay:$name" "$t" "fuzz/corpus/$name"
+done
 
 section "fuzz targets (smoke run over the seed corpus plus 2000 inputs each)"
-for f in "$BUILD"/fuzz/fuzz_*; do
-	[ -x "$f" ] || continue
-	name=$(basename "$f" | sed 's/^fuzz_//')
-	# libFuzzer adds new inputs to the first corpus directory: give it a
-	# scratch copy so the checked-in seeds stay as they are.
-	scratch=$(mktemp -d)
-	[ -d "fuzz/corpus/$name" ] && cp -r "fuzz/corpus/$name/." "$scratch/"
-	out=$("$f" -runs=2000 -seed=1 "$scratch" 2>&1)
-	rc=$?
-	rm -rf "$scratch"
-	if [ $rc -eq 0 ]; then
-		echo "PASS fuzz:$name" | tee -a "$log"
-	else
-		printf '%s\n' "$out" | tail -40
-		echo "FAIL fuzz:$name (exit status $rc)" | tee -a "$log"
-	fi
-done
+tests/fuzz/smoke.sh "$BUILD" 2>&1 | tee -a "$log"
 
 section "command line"
 tests/cli/run.sh "$BUILD" 2>&1 | tee -a "$log"
