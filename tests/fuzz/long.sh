@@ -7,7 +7,8 @@
 #	BUILD/fuzz-corpus/NAME/		the corpus, seeded from fuzz/corpus/NAME
 #					(seeds added since are copied in again)
 #	BUILD/fuzz-artifacts/NAME/	crash-*, timeout-*, oom-*, leak-* inputs
-#	BUILD/fuzz-logs/NAME.log	libFuzzer's output
+#	BUILD/fuzz-logs/NAME.log	libFuzzer's output (NAME.merge.log: the
+#					merge after the run)
 #
 # and prints one line per target:
 #
@@ -15,7 +16,9 @@
 #	    wall W s, cpu U s, exit S, artifacts: none | FILE...
 #
 # cov and ft are libFuzzer's last edge and feature counts; cpu is the user
-# plus system time of the fuzzer process.  A run stops early at its first
+# plus system time of the fuzzer process.  After a run without an
+# artifact the corpus is merged (-merge=1) into a fresh directory that
+# takes its place; the corpus size is that of the merged corpus.  A run stops early at its first
 # crash, timeout or out-of-memory input (libFuzzer's rule).  The exit
 # status is 1 when any target left a new artifact or failed.
 #
@@ -69,6 +72,20 @@ for name in "${targets[@]}"; do
 	    -timeout="${FUZZ_TIMEOUT:-25}" -rss_limit_mb="${FUZZ_RSS_MB:-2048}" \
 	    -artifact_prefix="$art/" ${FUZZ_ARGS:-} "$corpus" >"$log" 2>&1
 	rc=$?
+
+	# libFuzzer only adds files (a reduced input is a new one): merge
+	# the corpus into a fresh directory that keeps the inputs covering
+	# what the whole did, and put it in place.
+	if [ $rc -eq 0 ]; then
+		merged=$(mktemp -d "$corpus.merge-XXXXXX")
+		if "$f" -merge=1 -timeout="${FUZZ_TIMEOUT:-25}" \
+		    -rss_limit_mb="${FUZZ_RSS_MB:-2048}" "$merged" "$corpus" \
+		    >"${log%.log}.merge.log" 2>&1; then
+			rm -rf "$corpus" && mv "$merged" "$corpus"
+		else
+			rm -rf "$merged"
+		fi
+	fi
 
 	read -r wall user sys < <(grep -E '^[0-9.]+ [0-9.]+ [0-9.]+$' "$times")
 	cpu=$(awk -v u="${user:-0}" -v s="${sys:-0}" 'BEGIN { printf "%.0f", u + s }')
