@@ -4,6 +4,8 @@
 #   make check      build and run every test; ends with "N passed, N failed"
 #   make demo       boot a Linux guest to a shell (see README.md)
 #   make fuzz       build the libFuzzer targets (clang)
+#   make fuzz-smoke every fuzz target over its seeds plus 2000 inputs
+#   make fuzz-long SECONDS=N [TARGETS="virtqueue ..."]  a fuzzing campaign
 #   make bench      run the benchmarks (QUICK=1 for a short run)
 #   make chaos      the hostile guest, one seed (SEED=1, N=1000000 accesses)
 #   make check SANITIZE=address,undefined
@@ -119,6 +121,26 @@ $(BUILD)/fuzz/%: fuzz/%.c $(BUILD)/libkhyve-fuzz.a $(FUZZ_SUPPORT)
 	    $(FUZZ_SUPPORT) $(BUILD)/libkhyve-fuzz.a $(LDLIBS)
 fuzz: $(FUZZ_BINS)
 
+# The same targets built with the normal compiler and no libFuzzer, with
+# fuzz/replay.c as main(): the unit tests replay fuzz/corpus/NAME (the
+# seeds and the inputs of fixed crashes) through them.
+REPLAY_BINS := $(FUZZ_SRCS:fuzz/%.c=$(BUILD)/replay/%)
+REPLAY_SUPPORT := $(BUILD)/fuzz/replay.o $(BUILD)/tests/unit/fake.o \
+	$(BUILD)/tests/unit/vdriver.o $(BUILD)/tests/unit/fake_netbe.o
+$(BUILD)/replay/%: fuzz/%.c $(REPLAY_SUPPORT) $(BUILD)/libkhyve.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(REPLAY_SUPPORT) \
+	    $(BUILD)/libkhyve.a $(LDLIBS)
+unit: $(REPLAY_BINS)
+
+# Campaigns (docs/testing.md#fuzzing): SECONDS per target, one target at
+# a time, on the persistent corpora in $(BUILD)/fuzz-corpus.
+SECONDS ?= 600
+fuzz-smoke: fuzz
+	@tests/fuzz/smoke.sh $(BUILD) $(TARGETS)
+fuzz-long: fuzz
+	@tests/fuzz/long.sh $(BUILD) $(SECONDS) $(TARGETS)
+
 # --- slirp: the user-mode network helper (khyve-slirp) -------------------
 # A program of its own, linked dynamically with libslirp (and the glib it
 # brings): libslirp parses the guest's packets outside the monitor, and
@@ -198,7 +220,8 @@ demo: deps
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all deps unit fuzz check check-linux chaos bench demo clean guests
+.PHONY: all deps unit fuzz fuzz-smoke fuzz-long check check-linux chaos bench \
+	demo clean guests
 .DELETE_ON_ERROR:
 .SECONDARY:
 

@@ -63,6 +63,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* The same with a command line and an initrd in the top 4 GiB. */
 	a.cmdline_gpa = UINT64_MAX - bi.bi_cmdline_size;
 	a.initrd_gpa = UINT64_MAX - bi.bi_initrd_addr_max;
-	(void)bzimage_boot_params(zp, &bi, &a);
+	(void)!bzimage_boot_params(zp, &bi, &a);
 	return (0);
 }

@@ -94,12 +94,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* Word by word, on whatever tree the flags left. */
 	for (i = 1; i < argc; i++) {
-		(void)config_parse_assignment(argv[i]);
-		(void)config_parse_size(argv[i], MiB, &u);
-		(void)config_parse_size(argv[i], 1, &u);
-		(void)config_parse_bool(argv[i], &b);
+		(void)!config_parse_assignment(argv[i]);
+		(void)!config_parse_size(argv[i], MiB, &u);
+		(void)!config_parse_size(argv[i], 1, &u);
+		(void)!config_parse_bool(argv[i], &b);
 		(void)config_get(NULL, argv[i]);
-		(void)config_get_size(NULL, argv[i], 0, MiB, &u);
+		(void)!config_get_size(NULL, argv[i], 0, MiB, &u);
 	}
 	config_walk(NULL, read_back, NULL);
 	config_dump(devnull);
@@ -108,7 +108,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ftruncate(memfd, 0) == 0 &&
 	    pwrite(memfd, data, size, 0) == (ssize_t)size) {
 		config_init();
-		(void)config_load_file(memfd_path);
+		(void)!config_load_file(memfd_path);
 		config_walk(NULL, read_back, NULL);
 		config_dump(devnull);
 	}

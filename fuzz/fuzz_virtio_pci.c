@@ -26,7 +26,10 @@
  * when a writable buffer overlapped a descriptor table, as the devices
  * then follow descriptors they wrote themselves); and the process has
  * the fds it had before, and no more threads once the kernel's
- * io_uring workers have gone.
+ * io_uring workers have gone; after every step a vector is pending in
+ * the MSI-X PBA only while MSI-X is off or the function or the vector is
+ * masked (an unmask delivers it, PCI 3.0 §6.8.2.9), and no bit past the
+ * table is set.
  *
  * The input: two configuration bytes, then steps (op byte, operands).
  *	c0: bits 0-1, 2-3 rnd, blk transport (transitional, modern,
@@ -59,6 +62,7 @@
  *	18, 19	ISR read; device configuration read or write
  *	20	the PCI configuration access window: any BAR, offset, length
  *	21	collect the MSI-X irqfds
+ *	22	the MSI-X PBA: a read (a & 4: a write) anywhere in it
  * With FUZZ_VIRTIO_TRACE set in the environment the target prints each
  * step, RAM the devices changed where they should not have, and what
  * each queue did (to check a seed does what it was made for).
@@ -681,7 +685,8 @@ op_blkreq(struct fdev *d, unsigned fl)
 	uint32_t type = types[get8() % 8], dlen = get_len(), split;
 	uint64_t sector = (fl & 0x80) ? get64() : get8(), hdr, buf, sts, tab;
 	uint64_t desc, avail, seg[2];
-	uint16_t size, head, dflag, i;
+	uint16_t size, head, dflag;
+	unsigned i;
 	struct chunk c[6];
 
 	queue_areas(d, q, &desc, &avail, &size);
@@ -810,6 +815,34 @@ check_status(void)
 		if (s & ~(F.d[i].st_written | VIRTIO_S_NEEDS_RESET))
 			FAIL("%s: status %#x, the driver wrote %#x",
 			    F.d[i].pi->pi_name, s, F.d[i].st_written);
+	}
+}
+
+/* MSI-X: pending only while something masks the vector (§6.8.2.9). */
+static void
+check_msix(void)
+{
+	const struct pci_msix *mx;
+	bool pending, masked;
+	int i, v;
+
+	for (i = 0; i < NDEV; i++) {
+		mx = &F.d[i].pi->pi_msix;
+		if (mx->capoff == 0)
+			continue;
+		pthread_mutex_lock(&F.d[i].pi->pi_intr_lock);
+		for (v = 0; (uint32_t)v < mx->pba_size * 8; v++) {
+			pending = (mx->pba[v / 64] >> (v % 64)) & 1;
+			masked = v < mx->table_count && (!mx->enabled ||
+			    mx->function_mask ||
+			    (mx->table[v].vector_control & 1));	/* Mask Bit */
+			if (pending && !masked)
+				FAIL("%s: MSI-X vector %d pending in the PBA, "
+				    "%s", F.d[i].pi->pi_name, v,
+				    v < mx->table_count ? "nothing masks it" :
+				    "past the table");
+		}
+		pthread_mutex_unlock(&F.d[i].pi->pi_intr_lock);
 	}
 }
 
@@ -1121,6 +1154,23 @@ step(unsigned op)
 	case 21:
 		(void)fake_irqfd_poll(&F.fv);
 		break;
+	case 22:	/* the MSI-X PBA: any access in it */
+	{
+		const struct pci_msix *mx = &d->pi->pi_msix;
+
+		if (mx->capoff == 0)
+			break;
+		off = bar_base(d, mx->bar) + mx->pba_offset + get8() %
+		    mx->pba_size;
+		if (a & 4)
+			bus_write(IO_MMIO, off, sz, get64(), false);
+		v = bus_read(IO_MMIO, off, sz);
+		if (F.trace)
+			fprintf(stderr, "  PBA at %#jx (%u bytes): %#jx\n",
+			    (uintmax_t)(off - bar_base(d, mx->bar)), sz,
+			    (uintmax_t)v);
+		break;
+	}
 	default:
 		break;
 	}
@@ -1158,6 +1208,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					fprintf(stderr, "  RAM %#x: %#x, not %#x\n",
 					    k, F.fv.ram[k], F.shadow[k]);
 		check_status();
+		check_msix();
 	}
 	wait_idle();
 	if (!F.racy)

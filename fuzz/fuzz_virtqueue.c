@@ -110,7 +110,7 @@ put_le(struct fz *f, uint64_t gpa, uint64_t v, size_t n)
 
 	for (i = 0; i < n; i++)
 		b[i] = v >> (8 * i);
-	(void)gmem_write(&f->gm, gpa, b, n);	/* outside RAM: dropped */
+	(void)!gmem_write(&f->gm, gpa, b, n);	/* outside RAM: dropped */
 }
 
 static uint64_t

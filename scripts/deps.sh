@@ -24,7 +24,7 @@ BUILD_PKGS="build-essential make clang llvm libclang-rt-14-dev
 # (the passt network backend's peer).
 TEST_PKGS="qemu-system-x86 seabios ipxe-qemu busybox-static cpio gzip
 	xz-utils lz4 zstd bzip2 lzop ca-certificates python3 iproute2 binutils
-	procps git bsdextrautils passt"
+	procps git bsdextrautils passt time"
 
 # Programs the test and benchmark scripts run, and where they come from.
 # Programs of Debian's Essential packages (coreutils, grep, sed, ...) need
@@ -50,7 +50,8 @@ pgrep procps
 ps procps
 git git
 hexdump bsdextrautils
-passt passt"
+passt passt
+time time"
 
 packages() { printf '%s\n' $BUILD_PKGS $TEST_PKGS; }
 

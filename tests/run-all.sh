@@ -38,10 +38,16 @@ run() {
 
 # unit_tests BUILD: every unit test binary of BUILD.
 unit_tests() {
-	local t
+	local t name
 	for t in "$1"/tests/test_*; do
 		[ -x "$t" ] || continue
 		run "$(basename "$t")" san_leaks "$t"
+	done
+	# The fuzz targets' seeds and regression inputs, without libFuzzer.
+	for t in "$1"/replay/fuzz_*; do
+		[ -x "$t" ] || continue
+		name=${t##*/fuzz_}
+		run "replay:$name" san_leaks "$t" "fuzz/corpus/$name"
 	done
 }
 
@@ -85,23 +91,7 @@ fi
 unit_tests "$BUILD" | tee -a "$log"
 
 section "fuzz targets (smoke run over the seed corpus plus 2000 inputs each)"
-for f in "$BUILD"/fuzz/fuzz_*; do
-	[ -x "$f" ] || continue
-	name=$(basename "$f" | sed 's/^fuzz_//')
-	# libFuzzer adds new inputs to the first corpus directory: give it a
-	# scratch copy so the checked-in seeds stay as they are.
-	scratch=$(mktemp -d)
-	[ -d "fuzz/corpus/$name" ] && cp -r "fuzz/corpus/$name/." "$scratch/"
-	out=$("$f" -runs=2000 -seed=1 "$scratch" 2>&1)
-	rc=$?
-	rm -rf "$scratch"
-	if [ $rc -eq 0 ]; then
-		echo "PASS fuzz:$name" | tee -a "$log"
-	else
-		printf '%s\n' "$out" | tail -40
-		echo "FAIL fuzz:$name (exit status $rc)" | tee -a "$log"
-	fi
-done
+tests/fuzz/smoke.sh "$BUILD" 2>&1 | tee -a "$log"
 
 section "command line"
 tests/cli/run.sh "$BUILD" 2>&1 | tee -a "$log"
