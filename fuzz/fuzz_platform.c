@@ -66,7 +66,7 @@ reap_cb(int fd, enum ev_type type, void *arg)
 {
 	uint64_t n;
 
-	(void)read(fd, &n, sizeof(n));
+	(void)!read(fd, &n, sizeof(n));
 	(void)mevent_delete(reaper);
 	mevent_stop(0);
 }
