@@ -51,6 +51,7 @@ guest_main(void)
 	const char *m = arg_get("mode");
 	uint8_t *buf[NBUF], *part[3];
 	static const uint32_t plen[3] = { 16, 100, 1 };
+	uint64_t t0;
 	uint32_t len;
 	int i, j, head, got;
 
@@ -126,6 +127,11 @@ guest_main(void)
 		head = virtq_wait(&q, &len, VIRTQ_INTR, 5000);
 		GCHECK(head >= 0);
 		GCHECK_EQ(len, BUFLEN);
+		/* The used element can be seen before its interrupt lands. */
+		t0 = rdtsc();
+		while (virtio_intr_count[0] == 0 &&
+		    rdtsc() - t0 < 5000 * guest_tsc_khz())
+			__asm__ volatile("sti; nop; cli; pause" ::: "memory");
 		GCHECK(virtio_intr_count[0] >= 1);
 		printf("vrnd: by MSI-X: %u bytes, %lu interrupts\n",
 		    (unsigned)len, virtio_intr_count[0]);
