@@ -168,10 +168,7 @@ deps:
 # make check also runs the unit and guest tests under ASan and UBSan,
 # from a build of their own (SAN_BUILD; CHECK_SANITIZE= leaves them out);
 # make check SANITIZE=LIST runs the whole suite that way instead.
-# XXX: off until the sandbox lets the sanitizer runtime's calls through
-# (khyve of build-san dies of SIGSYS at exit in some guest tests); set
-# CHECK_SANITIZE=address,undefined to run the section.
-CHECK_SANITIZE ?=
+CHECK_SANITIZE ?= address,undefined
 SAN_BUILD ?= build-san
 check: deps
 	@$(MAKE) --no-print-directory all unit fuzz guests
