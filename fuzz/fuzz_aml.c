@@ -87,7 +87,7 @@ parse(struct input *in, unsigned depth)
 		return (nd);
 	case K_METHOD:
 		nd->val = take(in) % 16;	/* args 0-7, serialized bit */
-		/* FALLTHROUGH */
+		__attribute__((fallthrough));
 	default:
 		nd->name = take(in) % nitems(names);
 		n = take(in) % nitems(nd->child);
