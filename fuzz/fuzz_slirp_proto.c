@@ -52,12 +52,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&cfg, 0, sizeof(cfg));
 	memcpy(&cfg, data, size < sizeof(cfg) ? size : sizeof(cfg));
 	cfg.pc_open = (size > 0 && (data[0] & 1));
+	cfg.pc_sandbox = (size > 0 && (data[0] & 2));
 	for (i = 0; i < SLIRP_PROTO_FWD_MAX; i++)
 		cfg.pc_fwd[i].pf_udp = (cfg.pc_fwd[i].pf_hport & 1) != 0;
 	len = slirp_proto_config_encode(&cfg, buf, sizeof(buf));
 	if (len != 0) {
 		if (slirp_proto_config_decode(buf, len, &back, &why) != 0 ||
-		    back.pc_open != cfg.pc_open || back.pc_mtu != cfg.pc_mtu ||
+		    back.pc_open != cfg.pc_open ||
+		    back.pc_sandbox != cfg.pc_sandbox || back.pc_mtu != cfg.pc_mtu ||
 		    back.pc_nfwd != cfg.pc_nfwd)
 			abort();
 		for (i = 0; i < cfg.pc_nfwd; i++) {

@@ -34,6 +34,8 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <termios.h>
@@ -59,12 +61,14 @@ enum sb_arg {
 	SB_ANY,			/* any arguments */
 	SB_IOCTL,		/* request (arg 1) in sb_ioctls[] for the role */
 	SB_NOEXEC,		/* prot (arg 2) without PROT_EXEC */
-	SB_FCNTL,		/* cmd (arg 1): F_GETFD/F_SETFD/F_GETFL/F_SETFL */
+	SB_FCNTL,		/* cmd (arg 1): F_GETFD/F_SETFD/F_GETFL/F_SETFL,
+				   F_DUPFD_CLOEXEC */
 	SB_INET,		/* domain (arg 0): AF_INET or AF_INET6 */
 	SB_RDONLY,		/* openat flags (arg 2): O_RDONLY, no O_CREAT */
 	SB_FIFO,		/* openat flags: exactly those of tty_fifo_open() */
 	SB_FILTER,		/* seccomp op (arg 0): SECCOMP_SET_MODE_FILTER */
 	SB_CHILD,		/* pid (arg 0): a child of sandbox_allow_child() */
+	SB_NODELAY,		/* level, name (args 1, 2): IPPROTO_TCP, TCP_NODELAY */
 };
 
 struct sb_call {
@@ -125,10 +129,13 @@ static const struct sb_call sb_calls[] = {
 	/* Console sockets (unix=, tcp=) take a new client. */
 	{ SYS_accept4,		M | S, SB_ANY, 0 },
 	{ SYS_accept,		S, SB_ANY, 0 },
-	/* passt and slirp framing, console sockets, libslirp's sockets. */
+	/*
+	 * passt and slirp framing, console sockets (a vCPU's UART write
+	 * sends to a socket console's client), libslirp's sockets.
+	 */
 	{ SYS_recvfrom,		M | S, SB_ANY, 0 },
 	{ SYS_recvmsg,		M | S, SB_ANY, 0 },
-	{ SYS_sendto,		M | S, SB_ANY, 0 },
+	{ SYS_sendto,		M | V | S, SB_ANY, 0 },
 	{ SYS_sendmsg,		M | S, SB_ANY, 0 },
 	{ SYS_shutdown,		M | S, SB_ANY, 0 },
 	{ SYS_getsockopt,	M | S, SB_ANY, 0 },
@@ -145,13 +152,21 @@ static const struct sb_call sb_calls[] = {
 	{ SYS_newfstatat,	S, SB_ANY, 0 },
 	{ SYS_fstat,		S, SB_ANY, 0 },
 	{ SYS_lseek,		S, SB_ANY, 0 },
-	/* A FIFO console waits for a new reader by reopening it. */
-	{ SYS_openat,		M, SB_FIFO, SANDBOX_NEED_FIFO },
+	/*
+	 * A FIFO console waits for a new reader by reopening it, from the
+	 * thread that writes to it (a vCPU's UART write too).
+	 */
+	{ SYS_openat,		M | V, SB_FIFO, SANDBOX_NEED_FIFO },
+	/* TCP_NODELAY on a tcp= console's new client. */
+	{ SYS_setsockopt,	M, SB_NODELAY, 0 },
 	/* Console socket files removed at exit (from any thread). */
 	{ SYS_unlink,		M | V, SB_ANY, SANDBOX_NEED_UNLINK },
 	/* Closing a console client, a finished helper's socket. */
 	{ SYS_close,		M | V | S, SB_ANY, 0 },
-	/* O_NONBLOCK on and off (consoles; the terminal at exit). */
+	/*
+	 * O_NONBLOCK on and off (consoles; the terminal at exit); a console
+	 * socket's new client as its input and its output descriptor.
+	 */
 	{ SYS_fcntl,		M | V | S, SB_FCNTL, 0 },
 	/* KVM, tap, block, terminal and socket requests (sb_ioctls[]). */
 	{ SYS_ioctl,		M | V | S, SB_IOCTL, 0 },
@@ -446,7 +461,8 @@ sb_add(scmp_filter_ctx ctx, const struct sb_call *c, unsigned role)
 		return (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, c->sc_nr, 1,
 		    SCMP_A2_64(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)));
 	case SB_FCNTL: {
-		static const int cmds[] = { F_GETFD, F_SETFD, F_GETFL, F_SETFL };
+		static const int cmds[] = { F_GETFD, F_SETFD, F_GETFL, F_SETFL,
+		    F_DUPFD_CLOEXEC };
 
 		for (i = 0; i < nitems(cmds); i++)
 			if ((err = seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
@@ -476,6 +492,10 @@ sb_add(scmp_filter_ctx ctx, const struct sb_call *c, unsigned role)
 			    (uint32_t)sb_children[i]))) != 0)
 				return (err);
 		return (0);
+	case SB_NODELAY:
+		return (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, c->sc_nr, 2,
+		    SCMP_A1_32(SCMP_CMP_EQ, IPPROTO_TCP),
+		    SCMP_A2_32(SCMP_CMP_EQ, TCP_NODELAY)));
 	case SB_FILTER:
 		return (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, c->sc_nr, 1,
 		    SCMP_A0_32(SCMP_CMP_EQ, SECCOMP_SET_MODE_FILTER)));

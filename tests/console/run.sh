@@ -324,9 +324,10 @@ dead_client idle-unix-dead-client "unix=$work/dead.sock" "$work/dead.sock"
 port=$("$PY" "$H" port)
 dead_client idle-tcp-dead-client "tcp=127.0.0.1:$port" "127.0.0.1:$port"
 
-# ---- D: a fatal signal removes the unix= socket file ----
+# ---- D: a signal that ends khyve removes the unix= socket file ----
 
-# signal_unlink NAME SIG STATUS: STATUS is 128 + the signal's number.
+# signal_unlink NAME SIG STATUS: STATUS is 128 + the signal's number for
+# one khyve dies of (SIGHUP), 1 for SIGINT (the VM stopped, khyve.8).
 signal_unlink() {
 	local name=$1 sig=$2 want=$3 sock=$work/$1.sock
 	"${K[@]}" -o boot.timer=true -l "com1,unix=$sock" --kernel "$ELF" \
@@ -355,7 +356,7 @@ signal_unlink() {
 		pass "$name"
 	fi
 }
-signal_unlink sigint-unlink INT 130
+signal_unlink sigint-unlink INT 1
 signal_unlink sighup-unlink HUP 129
 
 exit $failed

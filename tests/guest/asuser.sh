@@ -10,9 +10,9 @@ user=$1
 shift
 dir=$(mktemp -d)
 mount -t tmpfs -o mode=0755 khyve-dev "$dir"
-for node in kvm:10:232 tun:10:200; do
-	name=${node%%:*}
-	rest=${node#*:}
+for dev in kvm:10:232 tun:10:200; do
+	name=${dev%%:*}
+	rest=${dev#*:}
 	path=/dev/$name
 	[ "$name" = tun ] && path=/dev/net/tun
 	[ -c "$path" ] || continue
